@@ -1,0 +1,62 @@
+// Package datadir locates the shared data folder (../shared/data beside the
+// checkout) that holds the real models and measured tables. The files are read in
+// place and never copied into the project.
+package datadir
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Env is the environment variable that overrides the data folder location.
+const Env = "MCUSIM_DATA"
+
+// Find returns the data folder: $MCUSIM_DATA if set, otherwise ../shared/data
+// relative to the module root (the first ancestor of the working directory that
+// holds go.mod).
+func Find() (string, error) {
+	if d := os.Getenv(Env); d != "" {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			return "", fmt.Errorf("%s=%s is not a directory", Env, d)
+		}
+		return d, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			d := filepath.Join(dir, "..", "shared", "data")
+			if st, err := os.Stat(d); err == nil && st.IsDir() {
+				return filepath.Clean(d), nil
+			}
+			return "", fmt.Errorf("shared data folder not found at %s (set %s to its location)", filepath.Clean(d), Env)
+		}
+		if filepath.Dir(dir) == dir {
+			return "", fmt.Errorf("no go.mod above %s, cannot locate ../shared/data (set %s)", wd, Env)
+		}
+	}
+}
+
+// Require returns the path of a file or folder under the data folder for a test.
+// When the data folder or the file is missing the test is skipped with a clear
+// message, except under CI=true, where it fails: CI always has ../shared.
+func Require(t testing.TB, rel ...string) string {
+	t.Helper()
+	d, err := Find()
+	if err == nil {
+		p := filepath.Join(append([]string{d}, rel...)...)
+		if _, serr := os.Stat(p); serr == nil {
+			return p
+		}
+		err = fmt.Errorf("%s is missing from the shared data folder", filepath.Join(rel...))
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("shared data required under CI: %v", err)
+	}
+	t.Skipf("skipping: %v", err)
+	return ""
+}
