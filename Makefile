@@ -1,0 +1,31 @@
+# mcusim — make demo (the main job on the built-in zoo and boards), make test (all tests).
+# Only Go is required; the race detector is used when a C compiler is present.
+
+GO       ?= go
+RACE     := $(shell command -v gcc >/dev/null 2>&1 && echo -race)
+FUZZTIME ?= 20s
+
+.PHONY: demo test vet bench fuzz build
+
+build:
+	$(GO) build ./...
+
+demo:
+	$(GO) run ./cmd/mcusim fit
+
+vet:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+
+test: vet
+	CGO_ENABLED=$(if $(RACE),1,0) $(GO) test $(RACE) -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./bench/
+
+# Short fuzzing of every parser (seed corpora come from ../shared/data).
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./models/tflite/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./models/mcunetjson/
+	$(GO) test -run '^$$' -fuzz FuzzParseBoards -fuzztime $(FUZZTIME) ./mem/

@@ -1,0 +1,50 @@
+package bench
+
+import (
+	"testing"
+
+	"mcusim/engine"
+	"mcusim/models/zoo"
+)
+
+// BenchmarkPlan measures one memory plan of mcunet-in3 (the NAS label hot path:
+// the graph is lowered once, then planned per candidate schedule). Target: under
+// 200 µs per plan on one core.
+func BenchmarkPlan(b *testing.B) {
+	g, err := zoo.Load("mcunet-in3")
+	if err != nil {
+		b.Fatal(err)
+	}
+	prog, err := engine.Lower(g)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		opt  engine.Options
+	}{
+		{"tinyengine/layer", engine.Options{Planner: engine.PlannerTinyEngine}},
+		{"tinyengine/patch", engine.Options{Planner: engine.PlannerTinyEngine, Patches: 2, SplitBlock: 5}},
+		{"analytic/layer", engine.Options{Planner: engine.PlannerAnalytic}},
+		{"analytic/patch", engine.Options{Planner: engine.PlannerAnalytic, Patches: 2, SplitBlock: 5}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := prog.Plan(c.opt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	// With lowering included (a fresh graph per label).
+	b.Run("tinyengine/layer+lower", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := engine.PlanMemory(g, engine.Options{Planner: engine.PlannerTinyEngine}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,285 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"mcusim/models"
+)
+
+// Planner names accepted by Options.Planner.
+const (
+	PlannerAnalytic   = "analytic"
+	PlannerAct        = "act"
+	PlannerTinyEngine = "tinyengine"
+	PlannerTFLM       = "tflm"
+)
+
+// Planners lists the planner names.
+func Planners() []string {
+	return []string{PlannerAnalytic, PlannerAct, PlannerTinyEngine, PlannerTFLM}
+}
+
+// Options select a planner and a schedule.
+type Options struct {
+	Planner string
+	// Patches is p for a p×p patch-based schedule; 0 means layer-based.
+	Patches int
+	// SplitOp is the number of steps run per patch (TinyEngine's split_index);
+	// SplitBlock the number of blocks (MCUNetV2's n, block 0 = the stem). Set one.
+	SplitOp    int
+	SplitBlock int
+	// Auto searches p in 1..4 and every split (and the layer-based schedule) and
+	// keeps the lowest peak; ties go to the lowest MAC overhead.
+	Auto bool
+}
+
+// Plan is a memory plan for one model.
+type Plan struct {
+	Model    string `json:"model"`
+	Planner  string `json:"planner"`
+	Schedule string `json:"schedule"` // "layer" or "patch"
+	// PeakSRAM = Arena + Scratch: the SRAM the activations need.
+	PeakSRAM int        `json:"peak_sram_bytes"`
+	Arena    int        `json:"arena_bytes"`
+	Scratch  int        `json:"scratch_bytes"`
+	SBuf     int        `json:"sbuf_bytes"` // TinyEngine im2col / depthwise plane buffer
+	KBuf     int        `json:"kbuf_bytes"` // TinyEngine int16 kernel buffer
+	Flash    int        `json:"flash_bytes"`
+	MACs     int64      `json:"macs"`
+	Params   int64      `json:"params"`
+	Patch    *PatchInfo `json:"patch,omitempty"`
+	Layers   []Layer    `json:"layers"`
+	// Buffers are the placed activation buffers (arena planners only).
+	Buffers    []Buffer    `json:"buffers,omitempty"`
+	Candidates []Candidate `json:"candidates,omitempty"`
+}
+
+// Layer is one step of the plan as the per-layer table shows it.
+type Layer struct {
+	Index    int    `json:"index"`
+	Name     string `json:"name"`
+	Op       string `json:"op"`
+	Block    int    `json:"block"`
+	InShape  string `json:"in_shape"`
+	OutShape string `json:"out_shape"`
+	MACs     int64  `json:"macs"`
+	// LiveBytes is the activation memory the planner charges at this step.
+	LiveBytes int  `json:"live_bytes"`
+	Patch     bool `json:"patch_stage"`
+}
+
+// Buffer is one placed activation buffer: live over steps [Start, End).
+type Buffer struct {
+	Group  int `json:"group"`
+	Size   int `json:"size"`
+	Offset int `json:"offset"`
+	Start  int `json:"start"`
+	End    int `json:"end"`
+}
+
+// Candidate is one schedule tried by the automatic search.
+type Candidate struct {
+	Schedule     string  `json:"schedule"`
+	Patches      int     `json:"patches"`
+	SplitOp      int     `json:"split_op"`
+	SplitBlock   int     `json:"split_block"`
+	PeakSRAM     int     `json:"peak_sram_bytes"`
+	MACsOverhead float64 `json:"macs_overhead_total"`
+	PatchInputHW [2]int  `json:"patch_input_hw"`
+	Error        string  `json:"error,omitempty"`
+}
+
+// Plan plans the memory of a graph. It lowers the graph each call; callers that
+// plan one graph many times use Program.Plan.
+func PlanMemory(g *models.Graph, opt Options) (*Plan, error) {
+	prog, err := Lower(g)
+	if err != nil {
+		return nil, err
+	}
+	return prog.Plan(opt)
+}
+
+// Plan plans the lowered program under the options.
+func (prog *Program) Plan(opt Options) (*Plan, error) {
+	if !validPlanner(opt.Planner) {
+		return nil, fmt.Errorf("unknown planner %q; known: %s", opt.Planner, strings.Join(Planners(), ", "))
+	}
+	if opt.Auto {
+		return prog.autoPlan(opt.Planner)
+	}
+	if opt.Patches < 0 {
+		return nil, fmt.Errorf("--patches must be at least 1, got %d", opt.Patches)
+	}
+	if opt.Patches == 0 {
+		if opt.SplitOp != 0 || opt.SplitBlock != 0 {
+			return nil, fmt.Errorf("a split needs --patches P (P ≥ 1)")
+		}
+		return prog.plan(opt.Planner, 0, 0)
+	}
+	if opt.SplitOp != 0 && opt.SplitBlock != 0 {
+		return nil, fmt.Errorf("give either --split-op or --split-block, not both")
+	}
+	split := opt.SplitOp
+	if opt.SplitBlock != 0 {
+		k, err := prog.BlockSplit(opt.SplitBlock)
+		if err != nil {
+			return nil, err
+		}
+		split = k
+	} else if split == 0 {
+		return nil, fmt.Errorf("--patches needs --split-op K or --split-block N (or use --auto)")
+	}
+	return prog.plan(opt.Planner, opt.Patches, split)
+}
+
+func validPlanner(name string) bool {
+	for _, p := range Planners() {
+		if p == name {
+			return true
+		}
+	}
+	return false
+}
+
+// plan runs one planner on one schedule; patches == 0 is layer-based.
+func (prog *Program) plan(planner string, patches, split int) (*Plan, error) {
+	steps := prog.Steps
+	var info *PatchInfo
+	if patches > 0 {
+		if planner == PlannerAct || planner == PlannerTFLM {
+			return nil, fmt.Errorf("planner %s is layer-based only; patch-based schedules use the analytic or tinyengine planner", planner)
+		}
+		var err error
+		steps, info, err = patchSchedule(prog, patches, split)
+		if err != nil {
+			return nil, err
+		}
+		info.SplitBlock = prog.splitBlockOf(split)
+	}
+	pl := &Plan{Model: prog.Graph.Name, Planner: planner, Schedule: "layer", Flash: prog.Flash,
+		MACs: prog.MACs, Params: prog.Params, Patch: info}
+	if info != nil {
+		pl.Schedule = "patch"
+	}
+	var live []int
+	switch planner {
+	case PlannerAnalytic:
+		live = analyticLive(steps, split, true, false)
+		pl.Arena = maxOf(live)
+	case PlannerAct:
+		live = analyticLive(steps, 0, false, true)
+		pl.Arena = maxOf(live)
+	case PlannerTinyEngine:
+		var err error
+		live, err = tinyEnginePlace(prog, steps, split, pl)
+		if err != nil {
+			return nil, err
+		}
+		pl.SBuf, pl.KBuf = tinyEngineScratch(steps)
+	case PlannerTFLM:
+		var err error
+		live, err = tflmPlace(prog.Graph, pl)
+		if err != nil {
+			return nil, err
+		}
+	}
+	pl.Scratch = pl.SBuf + pl.KBuf
+	pl.PeakSRAM = pl.Arena + pl.Scratch
+	if planner == PlannerTFLM {
+		pl.Layers = graphLayers(prog.Graph, live)
+	} else {
+		pl.Layers = stepLayers(steps, live, split)
+	}
+	return pl, nil
+}
+
+// splitBlockOf reports MCUNetV2's block count for a step split, or −1 when the
+// split does not fall on a block boundary or the model has no blocks.
+func (prog *Program) splitBlockOf(split int) int {
+	s := prog.Steps
+	if split <= 0 || split >= len(s) || s[split].Block < 0 || s[split-1].Block == s[split].Block {
+		return -1
+	}
+	return s[split].Block
+}
+
+func (prog *Program) autoPlan(planner string) (*Plan, error) {
+	if planner == PlannerAct || planner == PlannerTFLM {
+		return nil, fmt.Errorf("--auto searches patch schedules, which planner %s does not model; use analytic or tinyengine", planner)
+	}
+	best, err := prog.plan(planner, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	cands := []Candidate{{Schedule: "layer", SplitBlock: -1, PeakSRAM: best.PeakSRAM}}
+	for p := 1; p <= 4; p++ {
+		for k := 1; k < len(prog.Steps); k++ {
+			c := Candidate{Schedule: "patch", Patches: p, SplitOp: k, SplitBlock: prog.splitBlockOf(k)}
+			pl, err := prog.plan(planner, p, k)
+			if err != nil {
+				c.Error = err.Error()
+				cands = append(cands, c)
+				// A failing split stays failing for larger p only when the stage is
+				// unsupported; keep trying, the table shows why.
+				continue
+			}
+			c.PeakSRAM = pl.PeakSRAM
+			c.MACsOverhead = pl.Patch.MACsOverheadTotal
+			c.PatchInputHW = pl.Patch.PatchInputHW
+			cands = append(cands, c)
+			if better(pl, best) {
+				best = pl
+			}
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool {
+		a, b := cands[i], cands[j]
+		if (a.Error == "") != (b.Error == "") {
+			return a.Error == ""
+		}
+		if a.PeakSRAM != b.PeakSRAM {
+			return a.PeakSRAM < b.PeakSRAM
+		}
+		return a.MACsOverhead < b.MACsOverhead
+	})
+	best.Candidates = cands
+	return best, nil
+}
+
+// better orders plans by peak SRAM, then by whole-network MAC overhead.
+func better(a, b *Plan) bool {
+	if a.PeakSRAM != b.PeakSRAM {
+		return a.PeakSRAM < b.PeakSRAM
+	}
+	return overhead(a) < overhead(b)
+}
+
+func overhead(p *Plan) float64 {
+	if p.Patch == nil {
+		return 0
+	}
+	return p.Patch.MACsOverheadTotal
+}
+
+func maxOf(v []int) int {
+	m := 0
+	for _, x := range v {
+		m = max(m, x)
+	}
+	return m
+}
+
+func actShape(a Act) string { return fmt.Sprintf("%dx%dx%d", a.H, a.W, a.C) }
+
+func stepLayers(steps []Step, live []int, split int) []Layer {
+	out := make([]Layer, len(steps))
+	for i := range steps {
+		s := &steps[i]
+		out[i] = Layer{Index: i, Name: s.Name, Op: s.Kind.String(), Block: s.Block,
+			InShape: actShape(s.Ins[0]), OutShape: actShape(s.Out), MACs: s.MACs,
+			LiveBytes: live[i], Patch: i < split}
+	}
+	return out
+}
