@@ -1,0 +1,640 @@
+package mem
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// LineError is one problem in a board file. Its text is "file:line: what", the
+// form compilers use, so that editors and CI logs link to the line.
+type LineError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *LineError) Error() string { return e.File + ":" + strconv.Itoa(e.Line) + ": " + e.Msg }
+
+// ParseBoards reads a board database in the boards.toml format (the schema is
+// documented at the top of the shipped boards.toml) and returns the boards
+// sorted by ID, each with its banks sorted by base address.
+//
+// filename is used only in error messages; "" reads as "<input>". A TOML syntax
+// error is returned as a single *LineError. Otherwise every problem found is
+// reported — unknown keys, missing or mistyped keys, out-of-range numbers,
+// unknown core, FPU, bus or accelerator names, overlapping banks, flash over
+// SRAM — each as a *LineError, joined with errors.Join and ordered by line.
+// ParseBoards never panics, whatever the input.
+func ParseBoards(data []byte, filename string) ([]Board, error) {
+	if filename == "" {
+		filename = "<input>"
+	}
+	var doc map[string]any
+	if _, err := toml.Decode(string(data), &doc); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &LineError{File: filename, Line: max(pe.Position.Line, 1), Msg: "TOML syntax error: " + pe.Message}
+		}
+		return nil, &LineError{File: filename, Line: 1, Msg: "TOML: " + err.Error()}
+	}
+	p := &parser{file: filename, lines: indexLines(string(data))}
+	boards := p.document(doc)
+	if len(p.errs) > 0 {
+		sort.SliceStable(p.errs, func(i, j int) bool { return p.errs[i].Line < p.errs[j].Line })
+		errs := make([]error, len(p.errs))
+		for i, e := range p.errs {
+			errs[i] = e
+		}
+		if len(errs) == 1 {
+			return nil, errs[0]
+		}
+		return nil, errors.Join(errs...)
+	}
+	return boards, nil
+}
+
+// Find returns the board with the given ID (case-insensitive) from boards; the
+// pointer refers into the slice. An unknown ID is an error that lists the known
+// ones.
+func Find(boards []Board, id string) (*Board, error) {
+	want := strings.ToLower(strings.TrimSpace(id))
+	for i := range boards {
+		if boards[i].ID == want {
+			return &boards[i], nil
+		}
+	}
+	ids := make([]string, len(boards))
+	for i := range boards {
+		ids[i] = boards[i].ID
+	}
+	sort.Strings(ids)
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("unknown board %q: the board database is empty", id)
+	}
+	return nil, fmt.Errorf("unknown board %q; known boards: %s", id, strings.Join(ids, ", "))
+}
+
+// kind is the TOML type a schema field takes.
+type kind int
+
+const (
+	kindString  kind = iota + 1
+	kindInt          // TOML integer
+	kindNumber       // TOML integer or float
+	kindBool         //
+	kindStrings      // array of strings
+	kindTable        //
+	kindTables       // array of tables: [[x]] or [{...}, ...]
+)
+
+var kindNames = map[kind]string{kindString: "string", kindInt: "integer", kindNumber: "number",
+	kindBool: "boolean", kindStrings: "array of strings", kindTable: "table", kindTables: "array of tables"}
+
+type field struct {
+	name     string
+	kind     kind
+	required bool
+}
+
+// The schema. The order is the order of the "known keys" lists in error messages.
+var (
+	boardFields = []field{
+		{"name", kindString, true}, {"mcu", kindString, true}, {"dev_board", kindString, false},
+		{"core", kindString, true}, {"fpu", kindString, true}, {"clock_mhz", kindInt, true},
+		{"icache_kib", kindInt, false}, {"dcache_kib", kindInt, false},
+		{"power_mw", kindNumber, false}, {"power_basis", kindString, false},
+		{"sources", kindStrings, false}, {"notes", kindString, false},
+		{"sram", kindTables, true}, {"flash", kindTable, true}, {"cost_overrides", kindTable, false},
+	}
+	bankFields = []field{
+		{"name", kindString, true}, {"base", kindInt, true}, {"size_kib", kindInt, true},
+		{"bus", kindString, true}, {"tcm", kindBool, true}, {"wait_states", kindInt, false},
+		{"width_bits", kindInt, false}, {"cacheable", kindBool, false},
+	}
+	flashFields = []field{
+		{"base", kindInt, true}, {"size_kib", kindInt, true}, {"wait_states", kindInt, true},
+		{"accelerator", kindString, true}, {"prefetch", kindBool, false}, {"cache_kib", kindInt, false},
+		{"width_bits", kindInt, false}, {"itcm_alias", kindInt, false},
+	}
+)
+
+// Limits that keep every size an int on any platform and every address inside
+// the 32-bit Cortex-M address space.
+const (
+	maxAddress  = 0xFFFF_FFFF
+	maxSizeKiB  = 1 << 20 // 1 GiB
+	maxClockMHz = 100_000
+	maxWait     = 255
+	maxCacheKiB = 1 << 16
+	maxPowerMW  = 1e6
+)
+
+var boardID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// Power bases (power_basis).
+const (
+	powerMeasured = "measured"
+	powerEstimate = "estimate"
+)
+
+type parser struct {
+	file  string
+	lines *lineIndex
+	errs  []*LineError
+}
+
+func (p *parser) errorf(k keyPath, format string, args ...any) {
+	p.errs = append(p.errs, &LineError{File: p.file, Line: p.lines.line(k), Msg: k.String() + ": " + fmt.Sprintf(format, args...)})
+}
+
+func (p *parser) document(doc map[string]any) []Board {
+	for _, k := range sortedKeys(doc) {
+		if k != "boards" {
+			p.errs = append(p.errs, &LineError{File: p.file, Line: p.lines.line(keyPath{k}),
+				Msg: keyPath{k}.String() + ": unknown key; the file holds only [boards.<id>] tables"})
+		}
+	}
+	raw, ok := doc["boards"]
+	if !ok {
+		p.errs = append(p.errs, &LineError{File: p.file, Line: 1, Msg: "no boards: the file needs at least one [boards.<id>] table"})
+		return nil
+	}
+	path := keyPath{"boards"}
+	tables, ok := raw.(map[string]any)
+	if !ok {
+		p.errorf(path, "want table, got %s", typeName(raw))
+		return nil
+	}
+	if len(tables) == 0 {
+		p.errorf(path, "no boards: the file needs at least one [boards.<id>] table")
+		return nil
+	}
+	var boards []Board
+	for _, id := range sortedKeys(tables) {
+		if b, ok := p.board(path.child(id), id, tables[id]); ok {
+			boards = append(boards, b)
+		}
+	}
+	return boards
+}
+
+// board checks and converts one [boards.<id>] table. It reports false when the
+// table had errors.
+func (p *parser) board(path keyPath, id string, raw any) (Board, bool) {
+	nerr := len(p.errs)
+	t, ok := raw.(map[string]any)
+	if !ok {
+		p.errorf(path, "want table, got %s", typeName(raw))
+		return Board{}, false
+	}
+	if !boardID.MatchString(id) {
+		p.errorf(path, "board id %q must be lower case letters, digits, '-' and '_', starting with a letter or digit", id)
+	}
+	p.checkFields(path, t, boardFields)
+
+	b := Board{ID: id}
+	b.Name = p.nonEmpty(path, t, "name")
+	b.MCU = p.nonEmpty(path, t, "mcu")
+	b.DevBoard, _ = t["dev_board"].(string)
+	b.Notes, _ = t["notes"].(string)
+	if s, ok := t["sources"].([]any); ok {
+		for _, v := range s {
+			if str, ok := v.(string); ok {
+				b.Sources = append(b.Sources, str)
+			}
+		}
+	}
+
+	if s, ok := t["core"].(string); ok {
+		b.Core = Core(s)
+		if !slices.Contains(Cores, b.Core) {
+			p.errorf(path.child("core"), "unknown core %q; known cores: %s", s, joinNames(Cores))
+		}
+	}
+	if s, ok := t["fpu"].(string); ok {
+		b.FPU = FPU(s)
+		switch {
+		case !slices.Contains(FPUs, b.FPU):
+			p.errorf(path.child("fpu"), "unknown FPU %q; known: %s", s, joinNames(FPUs))
+		case b.FPU == FPUDouble && b.Core != CortexM7 && slices.Contains(Cores, b.Core):
+			p.errorf(path.child("fpu"), "a %s FPU is single precision only; \"dp\" needs a cortex-m7", b.Core)
+		}
+	}
+	if v, ok := p.intIn(path, t, "clock_mhz", 1, maxClockMHz); ok {
+		b.ClockMHz = int(v)
+	}
+	for _, c := range []struct {
+		key string
+		dst *int
+	}{{"icache_kib", &b.ICacheKiB}, {"dcache_kib", &b.DCacheKiB}} {
+		v, ok := p.intIn(path, t, c.key, 0, maxCacheKiB)
+		if !ok {
+			continue
+		}
+		*c.dst = int(v)
+		if v > 0 && b.Core != CortexM7 && slices.Contains(Cores, b.Core) {
+			p.errorf(path.child(c.key), "the %s has no L1 cache; a vendor cache in front of the flash is flash.accelerator = \"cache\" with flash.cache_kib", b.Core)
+		}
+	}
+	p.power(path, t, &b)
+	b.CostOverrides = p.costOverrides(path.child("cost_overrides"), t["cost_overrides"])
+
+	banks, bankPaths := p.banks(path, t, &b)
+	b.Banks = banks
+	if f, ok := t["flash"].(map[string]any); ok {
+		b.Flash = p.flash(path.child("flash"), f, &b, bankPaths)
+	}
+	return b, len(p.errs) == nerr
+}
+
+func (p *parser) power(path keyPath, t map[string]any, b *Board) {
+	basis, hasBasis := t["power_basis"].(string)
+	raw, hasPower := t["power_mw"]
+	if !hasPower {
+		if hasBasis {
+			p.errorf(path.child("power_basis"), "given without power_mw")
+		}
+		return
+	}
+	v, ok := number(raw)
+	if !ok {
+		return // mistyped, already reported
+	}
+	if math.IsNaN(v) || v <= 0 || v > maxPowerMW {
+		p.errorf(path.child("power_mw"), "must be a positive number of milliwatts up to %g, got %v (omit the key when the power is unknown)", float64(maxPowerMW), v)
+		return
+	}
+	b.PowerMW = v
+	switch {
+	case !hasBasis:
+		if _, present := t["power_basis"]; !present {
+			p.errorf(path, "power_mw needs power_basis = %q (board-level measurement) or %q", powerMeasured, powerEstimate)
+		}
+	case basis == powerMeasured:
+	case basis == powerEstimate:
+		b.PowerEstimated = true
+	default:
+		p.errorf(path.child("power_basis"), "unknown power basis %q; want %q or %q", basis, powerMeasured, powerEstimate)
+	}
+}
+
+func (p *parser) costOverrides(path keyPath, raw any) map[string]float64 {
+	t, ok := raw.(map[string]any)
+	if !ok || len(t) == 0 {
+		return nil
+	}
+	out := make(map[string]float64, len(t))
+	for _, k := range sortedKeys(t) {
+		v, ok := number(t[k])
+		switch {
+		case !ok:
+			p.errorf(path.child(k), "want number (cycles), got %s", typeName(t[k]))
+		case math.IsNaN(v) || math.IsInf(v, 0) || v < 0:
+			p.errorf(path.child(k), "must be a non-negative number of cycles, got %v", v)
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// banks checks the [[boards.<id>.sram]] array and returns the valid banks in
+// address order with the key path of each (for error messages about pairs).
+func (p *parser) banks(path keyPath, t map[string]any, b *Board) ([]Bank, map[string]keyPath) {
+	raw, ok := t["sram"]
+	if !ok {
+		return nil, nil // missing, already reported
+	}
+	arr, ok := tableArray(raw)
+	if !ok {
+		return nil, nil // mistyped, already reported
+	}
+	sramPath := path.child("sram")
+	if len(arr) == 0 {
+		p.errorf(sramPath, "needs at least one [[%s]] bank", sramPath)
+		return nil, nil
+	}
+	var banks []Bank
+	paths := map[string]keyPath{} // bank name → its path
+	for i, bt := range arr {
+		bp := sramPath.index(i)
+		nerr := len(p.errs)
+		p.checkFields(bp, bt, bankFields)
+		k := Bank{Name: p.nonEmpty(bp, bt, "name")}
+		if k.Name != "" {
+			if prev, dup := paths[k.Name]; dup {
+				p.errorf(bp.child("name"), "bank name %q is already used by %s (line %d)", k.Name, prev, p.lines.line(prev))
+			} else {
+				paths[k.Name] = bp
+			}
+		}
+		base, okBase := p.intIn(bp, bt, "base", 0, maxAddress)
+		size, okSize := p.intIn(bp, bt, "size_kib", 1, maxSizeKiB)
+		if okBase && okSize {
+			k.Base, k.Size = uint64(base), int(size)*1024
+			if k.End() > maxAddress+1 {
+				p.errorf(bp, "bank %q ends at %#x, past the 32-bit address space", k.Name, k.End())
+			}
+		}
+		if s, ok := bt["bus"].(string); ok {
+			k.Bus = Bus(s)
+			if !slices.Contains(Buses, k.Bus) {
+				p.errorf(bp.child("bus"), "unknown bus %q; known buses: %s", s, joinNames(Buses))
+			}
+		}
+		if tcm, ok := bt["tcm"].(bool); ok {
+			k.TCM = tcm
+			switch {
+			case tcm && slices.Contains(Buses, k.Bus) && !k.Bus.IsTCM():
+				p.errorf(bp.child("tcm"), "tcm = true but bus %q is not ITCM or DTCM", k.Bus)
+			case !tcm && k.Bus.IsTCM():
+				p.errorf(bp.child("tcm"), "bus %q is a TCM but tcm = false", k.Bus)
+			case tcm && b.Core != CortexM7 && slices.Contains(Cores, b.Core):
+				p.errorf(bp.child("tcm"), "the %s has no TCM interface; only the cortex-m7 has ITCM/DTCM", b.Core)
+			}
+		}
+		if v, ok := p.intIn(bp, bt, "wait_states", 0, maxWait); ok {
+			k.WaitStates = int(v)
+		}
+		if v, ok := p.widthBits(bp, bt); ok {
+			k.WidthBits = v
+		}
+		k.Cacheable = !k.TCM && b.DCacheKiB > 0
+		if c, ok := bt["cacheable"].(bool); ok {
+			switch {
+			case c && k.TCM:
+				p.errorf(bp.child("cacheable"), "TCM banks are never cached (Cortex-M7 TRM §5.9)")
+			case c && b.DCacheKiB == 0:
+				p.errorf(bp.child("cacheable"), "the board has no L1 D-cache (dcache_kib = 0)")
+			}
+			k.Cacheable = c
+		}
+		if len(p.errs) == nerr {
+			banks = append(banks, k)
+		}
+	}
+	sort.SliceStable(banks, func(i, j int) bool { return banks[i].Base < banks[j].Base })
+	// Sweep in address order, remembering the bank that reaches furthest: any
+	// bank starting below its end overlaps it.
+	far := -1
+	for i, k := range banks {
+		if far >= 0 && k.Base < banks[far].End() {
+			p.overlap(paths[k.Name], k, paths[banks[far].Name], banks[far])
+		}
+		if far < 0 || k.End() > banks[far].End() {
+			far = i
+		}
+	}
+	return banks, paths
+}
+
+// overlap reports two overlapping banks on the line of the one defined later.
+func (p *parser) overlap(pa keyPath, a Bank, pb keyPath, b Bank) {
+	if p.lines.line(pa) < p.lines.line(pb) {
+		pa, a, pb, b = pb, b, pa, a
+	}
+	p.errorf(pa, "bank %q %s overlaps bank %q %s (%s, line %d)", a.Name, span(a.Base, a.End()), b.Name, span(b.Base, b.End()), pb, p.lines.line(pb))
+}
+
+func (p *parser) flash(path keyPath, t map[string]any, b *Board, bankPaths map[string]keyPath) Flash {
+	p.checkFields(path, t, flashFields)
+	var f Flash
+	base, okBase := p.intIn(path, t, "base", 0, maxAddress)
+	size, okSize := p.intIn(path, t, "size_kib", 1, maxSizeKiB)
+	if okBase && okSize {
+		f.Base, f.Size = uint64(base), int(size)*1024
+		if f.End() > maxAddress+1 {
+			p.errorf(path, "flash ends at %#x, past the 32-bit address space", f.End())
+			okBase = false
+		}
+	}
+	if v, ok := p.intIn(path, t, "wait_states", 0, maxWait); ok {
+		f.WaitStates = int(v)
+	}
+	if s, ok := t["accelerator"].(string); ok {
+		f.Accelerator = Accelerator(s)
+		if !slices.Contains(Accelerators, f.Accelerator) {
+			p.errorf(path.child("accelerator"), "unknown accelerator %q; known: %s", s, joinNames(Accelerators))
+		}
+	}
+	f.Prefetch, _ = t["prefetch"].(bool)
+	if v, ok := p.intIn(path, t, "cache_kib", 0, maxCacheKiB); ok {
+		f.CacheKiB = int(v)
+		if f.Accelerator != AccelCache {
+			p.errorf(path.child("cache_kib"), "only meaningful with accelerator = %q", AccelCache)
+		}
+	}
+	if v, ok := p.widthBits(path, t); ok {
+		f.WidthBits = v
+	}
+	alias, okAlias := p.intIn(path, t, "itcm_alias", 1, maxAddress)
+	if okAlias {
+		f.ITCMAlias = uint64(alias)
+		if b.Core != CortexM7 && slices.Contains(Cores, b.Core) {
+			p.errorf(path.child("itcm_alias"), "the %s has no ITCM path", b.Core)
+		}
+		if okSize && f.ITCMAlias+uint64(f.Size) > maxAddress+1 {
+			p.errorf(path.child("itcm_alias"), "the alias ends past the 32-bit address space")
+			okAlias = false
+		}
+	}
+	if !okBase || !okSize {
+		return f
+	}
+	for _, k := range b.Banks {
+		if f.Base < k.End() && k.Base < f.End() {
+			p.errorf(path, "flash %s overlaps SRAM bank %q %s (%s, line %d)", span(f.Base, f.End()), k.Name, span(k.Base, k.End()), bankPaths[k.Name], p.lines.line(bankPaths[k.Name]))
+		}
+		if okAlias && f.ITCMAlias < k.End() && k.Base < f.ITCMAlias+uint64(f.Size) {
+			p.errorf(path.child("itcm_alias"), "flash alias %s overlaps SRAM bank %q %s (%s, line %d)", span(f.ITCMAlias, f.ITCMAlias+uint64(f.Size)), k.Name, span(k.Base, k.End()), bankPaths[k.Name], p.lines.line(bankPaths[k.Name]))
+		}
+	}
+	return f
+}
+
+// checkFields reports unknown keys, missing required keys and values of the
+// wrong TOML type in table t.
+func (p *parser) checkFields(path keyPath, t map[string]any, schema []field) {
+	for _, k := range sortedKeys(t) {
+		i := slices.IndexFunc(schema, func(f field) bool { return f.name == k })
+		if i < 0 {
+			names := make([]string, len(schema))
+			for j, f := range schema {
+				names[j] = f.name
+			}
+			p.errorf(path.child(k), "unknown key; known keys here: %s", strings.Join(names, ", "))
+			continue
+		}
+		p.checkType(path.child(k), t[k], schema[i].kind)
+	}
+	for _, f := range schema {
+		if _, ok := t[f.name]; f.required && !ok {
+			p.errorf(path, "missing required key %q", f.name)
+		}
+	}
+}
+
+func (p *parser) checkType(path keyPath, v any, want kind) {
+	ok := false
+	switch want {
+	case kindString:
+		_, ok = v.(string)
+	case kindInt:
+		_, ok = v.(int64)
+	case kindNumber:
+		_, ok = number(v)
+	case kindBool:
+		_, ok = v.(bool)
+	case kindTable:
+		_, ok = v.(map[string]any)
+	case kindTables:
+		_, ok = tableArray(v)
+	case kindStrings:
+		arr, isArr := v.([]any)
+		if !isArr {
+			break
+		}
+		for i, e := range arr {
+			if _, isStr := e.(string); !isStr {
+				p.errorf(path, "element %d: want string, got %s", i, typeName(e))
+				return
+			}
+		}
+		ok = true
+	}
+	if !ok {
+		p.errorf(path, "want %s, got %s", kindNames[want], typeName(v))
+	}
+}
+
+// nonEmpty returns the string at key, reporting an empty one. A missing or
+// mistyped key was reported by checkFields.
+func (p *parser) nonEmpty(path keyPath, t map[string]any, key string) string {
+	s, ok := t[key].(string)
+	if ok && strings.TrimSpace(s) == "" {
+		p.errorf(path.child(key), "must not be empty")
+	}
+	return s
+}
+
+// intIn returns the integer at key if it is present, an integer, and within
+// [lo, hi]; a value outside is reported.
+func (p *parser) intIn(path keyPath, t map[string]any, key string, lo, hi int64) (int64, bool) {
+	v, ok := t[key].(int64)
+	if !ok {
+		return 0, false
+	}
+	switch {
+	case v < lo && lo == 1:
+		p.errorf(path.child(key), "must be positive, got %d", v)
+	case v < lo && lo == 0:
+		p.errorf(path.child(key), "must not be negative, got %d", v)
+	case v < lo:
+		p.errorf(path.child(key), "must be at least %d, got %d", lo, v)
+	case v > hi:
+		p.errorf(path.child(key), "must be at most %d, got %d", hi, v)
+	default:
+		return v, true
+	}
+	return 0, false
+}
+
+func (p *parser) widthBits(path keyPath, t map[string]any) (int, bool) {
+	v, ok := p.intIn(path, t, "width_bits", 8, 1024)
+	if ok && v%8 != 0 {
+		p.errorf(path.child("width_bits"), "must be a multiple of 8, got %d", v)
+		return 0, false
+	}
+	return int(v), ok
+}
+
+// tableArray accepts both spellings of an array of tables: [[x]] headers decode
+// to []map[string]any, an inline array of inline tables to []any.
+func tableArray(v any) ([]map[string]any, bool) {
+	switch a := v.(type) {
+	case []map[string]any:
+		return a, true
+	case []any:
+		out := make([]map[string]any, len(a))
+		for i, e := range a {
+			m, ok := e.(map[string]any)
+			if !ok {
+				return nil, false
+			}
+			out[i] = m
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	return 0, false
+}
+
+// typeName names the TOML type of a decoded value for error messages.
+func typeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case int64:
+		return "integer"
+	case float64:
+		return "float"
+	case bool:
+		return "boolean"
+	case map[string]any:
+		return "table"
+	case []map[string]any:
+		return "array of tables"
+	case []any:
+		return "array"
+	case nil:
+		return "nothing"
+	}
+	return "date-time"
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+func joinNames[T ~string](names []T) string {
+	s := make([]string, len(names))
+	for i, n := range names {
+		s[i] = string(n)
+	}
+	return strings.Join(s, ", ")
+}
+
+// span formats an address range as [0x2000_0000, 0x2001_0000).
+func span(lo, hi uint64) string { return "[" + hexAddr(lo) + ", " + hexAddr(hi) + ")" }
+
+// hexAddr formats an address the way boards.toml writes it: 0x2000_0000.
+func hexAddr(a uint64) string {
+	s := fmt.Sprintf("%08X", a)
+	var b strings.Builder
+	b.WriteString("0x")
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%4 == 0 {
+			b.WriteByte('_')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
