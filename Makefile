@@ -26,6 +26,6 @@ bench:
 
 # Short fuzzing of every parser (seed corpora come from ../shared/data).
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./models/tflite/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./models/tflite/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./models/mcunetjson/
 	$(GO) test -run '^$$' -fuzz FuzzParseBoards -fuzztime $(FUZZTIME) ./mem/

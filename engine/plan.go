@@ -62,8 +62,8 @@ type Layer struct {
 	Name     string `json:"name"`
 	Op       string `json:"op"`
 	Block    int    `json:"block"`
-	InShape  string `json:"in_shape"`
-	OutShape string `json:"out_shape"`
+	InShape  Shape  `json:"in_shape"`
+	OutShape Shape  `json:"out_shape"`
 	MACs     int64  `json:"macs"`
 	// LiveBytes is the activation memory the planner charges at this step.
 	LiveBytes int  `json:"live_bytes"`
@@ -271,15 +271,25 @@ func maxOf(v []int) int {
 	return m
 }
 
-func actShape(a Act) string { return fmt.Sprintf("%dx%dx%d", a.H, a.W, a.C) }
+// Shape is a tensor shape; it prints and marshals as "40x40x16". Formatting is
+// left to output time so that planning (the NAS hot path) does no string work.
+type Shape []int
+
+func (s Shape) String() string { return models.ShapeString(s) }
+
+// MarshalJSON writes the shape as a string such as "40x40x16".
+func (s Shape) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() + `"`), nil }
 
 func stepLayers(steps []Step, live []int, split int) []Layer {
 	out := make([]Layer, len(steps))
+	dims := make([]int, 6*len(steps)) // one backing array for every shape
 	for i := range steps {
 		s := &steps[i]
+		in, o := dims[6*i:6*i+3:6*i+3], dims[6*i+3:6*i+6:6*i+6]
+		in[0], in[1], in[2] = s.Ins[0].H, s.Ins[0].W, s.Ins[0].C
+		o[0], o[1], o[2] = s.Out.H, s.Out.W, s.Out.C
 		out[i] = Layer{Index: i, Name: s.Name, Op: s.Kind.String(), Block: s.Block,
-			InShape: actShape(s.Ins[0]), OutShape: actShape(s.Out), MACs: s.MACs,
-			LiveBytes: live[i], Patch: i < split}
+			InShape: in, OutShape: o, MACs: s.MACs, LiveBytes: live[i], Patch: i < split}
 	}
 	return out
 }

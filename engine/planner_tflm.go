@@ -105,7 +105,7 @@ func graphLayers(g *models.Graph, live []int) []Layer {
 	for i, op := range g.Ops {
 		in := g.In(op, 0)
 		out[i] = Layer{Index: i, Name: op.Name, Op: op.Kind.String(), Block: op.Block,
-			InShape: models.ShapeString(in.Shape), OutShape: models.ShapeString(g.Out(op, 0).Shape),
+			InShape: in.Shape, OutShape: g.Out(op, 0).Shape,
 			MACs: g.OpMACs(op), LiveBytes: live[i]}
 	}
 	return out

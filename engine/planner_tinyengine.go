@@ -2,7 +2,7 @@ package engine
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 
 	"mcusim/models"
 )
@@ -60,10 +60,13 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, pl *Plan) ([]int, e
 	}
 	ins := make([][]int, n)
 	outs := make([]int, n)
+	flat := make([]int, 0, 2*n) // one backing array for every step's input ids
 	for i := range steps {
+		lo := len(flat)
 		for _, a := range steps[i].Ins {
-			ins[i] = append(ins[i], id(i, a))
+			flat = append(flat, id(i, a))
 		}
+		ins[i] = flat[lo:len(flat):len(flat)]
 		outs[i] = id(i, steps[i].Out)
 	}
 	// In-place depthwise: output shares the input's buffer (union by owner[]).
@@ -145,6 +148,7 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, pl *Plan) ([]int, e
 		return nil, fmt.Errorf("model %s: %v", prog.Graph.Name, err)
 	}
 	live := make([]int, n)
+	pl.Buffers = make([]Buffer, 0, len(rects))
 	for _, r := range rects {
 		pl.Arena = max(pl.Arena, r.addr+r.size)
 		pl.Buffers = append(pl.Buffers, Buffer{Group: r.group, Size: r.size, Offset: r.addr, Start: r.start, End: r.end})
@@ -178,7 +182,7 @@ func firstFit(rects []rect, limit int) error {
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(a, b int) bool { return rects[order[a]].size > rects[order[b]].size })
+	slices.SortStableFunc(order, func(a, b int) int { return rects[b].size - rects[a].size })
 	type span struct{ lo, hi int }
 	placed := make([]int, 0, len(rects))
 	taken := make([]span, 0, len(rects))
@@ -196,7 +200,7 @@ func firstFit(rects []rect, limit int) error {
 			}
 			taken = append(taken, span{p.addr, p.addr + ext})
 		}
-		sort.Slice(taken, func(a, b int) bool { return taken[a].lo < taken[b].lo })
+		slices.SortFunc(taken, func(a, b span) int { return a.lo - b.lo })
 		addr, found := 0, false
 		for _, t := range taken {
 			if t.lo-addr >= r.size {

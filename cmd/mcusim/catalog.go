@@ -1,0 +1,228 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"mcusim"
+	"mcusim/engine"
+	"mcusim/mem"
+	"mcusim/models"
+	"mcusim/models/zoo"
+)
+
+type modelRow struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Input       string `json:"input"`
+	Classes     int    `json:"classes"`
+	MACs        int64  `json:"macs"`
+	Params      int64  `json:"params"`
+}
+
+func cmdModels(args []string, out io.Writer) error {
+	fs := newFlags("models", "[--json]", out)
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var rows []modelRow
+	for _, e := range zoo.Entries() {
+		g, err := zoo.Load(e.Name)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, modelRow{Name: e.Name, Description: e.Description,
+			Input: models.ShapeString(g.Input().Shape), Classes: e.Classes, MACs: g.MACs(), Params: g.Params()})
+	}
+	if *asJSON {
+		return writeJSON(out, map[string]any{"models": rows,
+			"parametric": []string{"mbv2-w<W>-r<R>", "proxyless-w<W>-r<R>"}})
+	}
+	tw := tabwriter.NewWriter(out, 2, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "name\tinput\tMACs\tparams\tdescription")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%.1fM\t%.2fM\t%s\n", r.Name, r.Input, float64(r.MACs)/1e6, float64(r.Params)/1e6, r.Description)
+	}
+	tw.Flush()
+	fmt.Fprintln(out, "\nparametric: mbv2-w<W>-r<R> (MobileNetV2), proxyless-w<W>-r<R> (ProxylessNAS-Mobile), e.g. mbv2-w0.5-r128;")
+	fmt.Fprintln(out, "files: any .tflite or MCUNet/ProxylessNAS .json config by path")
+	return nil
+}
+
+type boardRow struct {
+	ID        string  `json:"id"`
+	Name      string  `json:"name"`
+	Core      string  `json:"core"`
+	ClockMHz  int     `json:"clock_mhz"`
+	SRAMBytes int     `json:"sram_bytes"`
+	ArenaMax  int     `json:"arena_region_bytes"`
+	Flash     int     `json:"flash_bytes"`
+	FlashWS   int     `json:"flash_wait_states"`
+	ICacheKiB int     `json:"icache_kib"`
+	DCacheKiB int     `json:"dcache_kib"`
+	PowerMW   float64 `json:"power_mw,omitempty"`
+	Banks     []bank  `json:"banks"`
+}
+
+type bank struct {
+	Name string `json:"name"`
+	Base string `json:"base"`
+	Size int    `json:"size"`
+	Bus  string `json:"bus"`
+	TCM  bool   `json:"tcm"`
+}
+
+func loadBoards(path string) ([]mem.Board, error) {
+	if path != "" {
+		return mcusim.LoadBoards(path)
+	}
+	return mcusim.DefaultBoards()
+}
+
+func cmdBoards(args []string, out io.Writer) error {
+	fs := newFlags("boards", "[--boards FILE] [--json]", out)
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	path := fs.String("boards", "", "board database TOML file (default: the built-in boards.toml)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	boards, err := loadBoards(*path)
+	if err != nil {
+		return err
+	}
+	var rows []boardRow
+	for i := range boards {
+		b := &boards[i]
+		_, arena := b.ArenaRegion()
+		r := boardRow{ID: b.ID, Name: b.Name, Core: string(b.Core), ClockMHz: b.ClockMHz,
+			SRAMBytes: b.TotalSRAM(), ArenaMax: arena, Flash: b.Flash.Size, FlashWS: b.Flash.WaitStates,
+			ICacheKiB: b.ICacheKiB, DCacheKiB: b.DCacheKiB, PowerMW: b.PowerMW}
+		for _, k := range b.Banks {
+			r.Banks = append(r.Banks, bank{Name: k.Name, Base: fmt.Sprintf("0x%08x", k.Base), Size: k.Size, Bus: string(k.Bus), TCM: k.TCM})
+		}
+		rows = append(rows, r)
+	}
+	if *asJSON {
+		return writeJSON(out, map[string]any{"boards": rows})
+	}
+	tw := tabwriter.NewWriter(out, 2, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "id\tcore\tMHz\tSRAM\tarena region\tFlash\tWS\tI/D cache\tpower\tname")
+	for _, r := range rows {
+		power := "-"
+		if r.PowerMW > 0 {
+			power = fmt.Sprintf("%.0f mW", r.PowerMW)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d KiB\t%d KiB\t%d KiB\t%d\t%d/%d KiB\t%s\t%s\n", r.ID, r.Core, r.ClockMHz,
+			r.SRAMBytes/1024, r.ArenaMax/1024, r.Flash/1024, r.FlashWS, r.ICacheKiB, r.DCacheKiB, power, r.Name)
+	}
+	tw.Flush()
+	return nil
+}
+
+// fitRow is one model × board line of `mcusim fit`.
+type fitRow struct {
+	Model     string            `json:"model"`
+	Board     string            `json:"board"`
+	Planner   string            `json:"planner"`
+	LayerPeak int               `json:"layer_peak_sram_bytes"`
+	PatchPeak int               `json:"patch_peak_sram_bytes"`
+	Patch     *engine.PatchInfo `json:"patch,omitempty"`
+	Flash     int               `json:"flash_bytes"`
+	LayerFit  mcusim.Fit        `json:"layer_fit"`
+	PatchFit  mcusim.Fit        `json:"patch_fit"`
+}
+
+// Default models and boards of `mcusim fit` (and `make demo`): the MCUNet zoo on
+// the papers' three boards (MCUNet §4.1: F412 256 kB, F746 320 kB, H743 512 kB).
+var (
+	fitModels = []string{"mcunet-in0", "mcunet-in1", "mcunet-in2", "mcunet-in3", "mcunet-in4", "mcunet-vww1", "mbv2-w0.35-r144", "proxyless-w0.3-r176", "mbv2-w1.0-r224"}
+	fitBoards = []string{"stm32f412", "stm32f746", "stm32h743"}
+)
+
+func cmdFit(args []string, out io.Writer) error {
+	fs := newFlags("fit", "[--models M1,M2,...] [--board-ids B1,B2,...] [--planner P] [--boards FILE] [--json]", out)
+	modelList := fs.String("models", strings.Join(fitModels, ","), "comma-separated models (zoo names or paths)")
+	boardList := fs.String("board-ids", strings.Join(fitBoards, ","), "comma-separated board ids")
+	planner := fs.String("planner", engine.PlannerTinyEngine, "memory planner: analytic or tinyengine (patch schedules need one of them)")
+	path := fs.String("boards", "", "board database TOML file (default: the built-in boards.toml)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	boards, err := loadBoards(*path)
+	if err != nil {
+		return err
+	}
+	var chosen []*mem.Board
+	for _, id := range splitList(*boardList) {
+		b, err := mem.Find(boards, id)
+		if err != nil {
+			return err
+		}
+		chosen = append(chosen, b)
+	}
+	var rows []fitRow
+	for _, name := range splitList(*modelList) {
+		g, err := mcusim.LoadModel(name)
+		if err != nil {
+			return err
+		}
+		prog, err := engine.Lower(g)
+		if err != nil {
+			return err
+		}
+		layer, err := prog.Plan(engine.Options{Planner: *planner})
+		if err != nil {
+			return err
+		}
+		patch, err := prog.Plan(engine.Options{Planner: *planner, Auto: true})
+		if err != nil {
+			return err
+		}
+		for _, b := range chosen {
+			rows = append(rows, fitRow{Model: g.Name, Board: b.ID, Planner: *planner,
+				LayerPeak: layer.PeakSRAM, PatchPeak: patch.PeakSRAM, Patch: patch.Patch, Flash: layer.Flash,
+				LayerFit: mcusim.CheckFit(layer, b), PatchFit: mcusim.CheckFit(patch, b)})
+		}
+	}
+	if *asJSON {
+		return writeJSON(out, map[string]any{"rows": rows})
+	}
+	fmt.Fprintf(out, "peak SRAM under the %s planner, layer-based vs the best patch-based schedule (--auto).\n", *planner)
+	fmt.Fprintln(out, "Flash = weights + bias + scale (code not included). Per board: layer-based / patch-based verdict,")
+	fmt.Fprintln(out, "SRAM budget = the board's largest contiguous SRAM region.")
+	fmt.Fprintln(out)
+	tw := tabwriter.NewWriter(out, 2, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "model\tlayer peak\tpatch peak\tbest patch schedule\tFlash")
+	for _, b := range chosen {
+		_, sram := b.ArenaRegion()
+		fmt.Fprintf(tw, "\t%s (%dK/%dK)", b.ID, sram/1024, b.Flash.Size/1024)
+	}
+	fmt.Fprintln(tw)
+	for i := 0; i < len(rows); i += len(chosen) {
+		r := rows[i]
+		sched := "none better than layer"
+		if r.Patch != nil {
+			sched = fmt.Sprintf("%dx%d, split-op %d, %+.0f%% MACs", r.Patch.Patches, r.Patch.Patches, r.Patch.SplitOp, 100*r.Patch.MACsOverheadTotal)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s", r.Model, kib(r.LayerPeak), kib(r.PatchPeak), sched, kib(r.Flash))
+		for _, br := range rows[i : i+len(chosen)] {
+			fmt.Fprintf(tw, "\t%s / %s", br.LayerFit.Verdict, br.PatchFit.Verdict)
+		}
+		fmt.Fprintln(tw)
+	}
+	return tw.Flush()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

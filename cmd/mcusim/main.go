@@ -1,0 +1,121 @@
+// Command mcusim estimates peak SRAM, Flash (and, in later verbs, latency and
+// energy) of int8 networks on Cortex-M boards without hardware.
+//
+//	mcusim models                      list the built-in zoo
+//	mcusim boards                      list the board database
+//	mcusim memory --model M [...]      plan memory (layer or patch based)
+//	mcusim fit [--models ...]          which models fit which boards
+//
+// Every verb takes --json and then prints one JSON object on stdout. Bad input
+// exits with code 2 and one line on stderr that says what and where.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func usagef(format string, a ...any) error { return fmt.Errorf(format, a...) }
+
+type verb struct {
+	name, summary string
+	run           func(args []string, out io.Writer) error
+}
+
+func verbs() []verb {
+	return []verb{
+		{"models", "list the built-in models with MACs, params and input size", cmdModels},
+		{"boards", "list the boards with core, clock, SRAM, Flash and power", cmdBoards},
+		{"memory", "plan peak SRAM and Flash of a model (layer- or patch-based)", cmdMemory},
+		{"fit", "table of peak SRAM (layer vs patch), Flash and fit for models × boards", cmdFit},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: mcusim <verb> [flags]   (mcusim <verb> -h for the verb's flags)")
+	fmt.Fprintln(w)
+	for _, v := range verbs() {
+		fmt.Fprintf(w, "  %-8s %s\n", v.name, v.summary)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, v := range verbs() {
+		if v.name != args[0] {
+			continue
+		}
+		err := v.run(args[1:], stdout)
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		default:
+			// Every failure here comes from the user's input (a flag, a model, a
+			// board file): one line, exit code 2.
+			fmt.Fprintf(stderr, "mcusim %s: %s\n", v.name, oneLine(err.Error()))
+			return 2
+		}
+	}
+	fmt.Fprintf(stderr, "mcusim: unknown verb %q; verbs: %s\n", args[0], verbNames())
+	return 2
+}
+
+func verbNames() string {
+	var n []string
+	for _, v := range verbs() {
+		n = append(n, v.name)
+	}
+	return strings.Join(n, ", ")
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// newFlags makes a verb's flag set whose errors come back as usage errors.
+func newFlags(name, synopsis string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "usage: mcusim %s %s\n\nflags:\n", name, synopsis)
+		fs.SetOutput(out)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return err
+		}
+		return usagef("%v (see mcusim %s -h)", err, fs.Name())
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q (see mcusim %s -h)", fs.Arg(0), fs.Name())
+	}
+	return nil
+}
+
+func writeJSON(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"mcusim"
+	"mcusim/engine"
+)
+
+// scheduleFlags are the flags shared by every verb that plans memory.
+type scheduleFlags struct {
+	model, planner, board, boards string
+	patches, splitOp, splitBlock  int
+	auto, json                    bool
+}
+
+func (f *scheduleFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+	IntVar(*int, string, int, string)
+	BoolVar(*bool, string, bool, string)
+}) {
+	fs.StringVar(&f.model, "model", "", "model: a zoo name (see mcusim models), a .tflite or an MCUNet .json path")
+	fs.StringVar(&f.planner, "planner", engine.PlannerTinyEngine, "memory planner: "+strings.Join(engine.Planners(), ", "))
+	fs.IntVar(&f.patches, "patches", 0, "p: run the first stage in p×p patches (0 = layer-based)")
+	fs.IntVar(&f.splitOp, "split-op", 0, "patch stage = the first K operators, counted after PAD folding (TinyEngine's split_index)")
+	fs.IntVar(&f.splitBlock, "split-block", 0, "patch stage = the first N blocks, block 0 = the stem (MCUNetV2's n)")
+	fs.BoolVar(&f.auto, "auto", false, "search p in 1..4 and every split; keep the lowest peak (ties: lowest MAC overhead)")
+	fs.StringVar(&f.board, "board", "", "board id: also say whether SRAM and Flash fit (see mcusim boards)")
+	fs.StringVar(&f.boards, "boards", "", "board database TOML file (default: the built-in boards.toml)")
+	fs.BoolVar(&f.json, "json", false, "print one JSON object")
+}
+
+func (f *scheduleFlags) options() (engine.Options, error) {
+	if f.auto && (f.patches != 0 || f.splitOp != 0 || f.splitBlock != 0) {
+		return engine.Options{}, usagef("--auto searches the schedule itself; drop --patches/--split-op/--split-block")
+	}
+	if f.patches < 0 || (f.patches == 0 && (f.splitOp != 0 || f.splitBlock != 0) && !f.auto) {
+		if f.patches < 0 {
+			return engine.Options{}, usagef("--patches must be ≥ 1, got %d", f.patches)
+		}
+		return engine.Options{}, usagef("--split-op/--split-block need --patches P")
+	}
+	if f.splitOp < 0 || f.splitBlock < 0 {
+		return engine.Options{}, usagef("splits must be ≥ 1")
+	}
+	return engine.Options{Planner: f.planner, Patches: f.patches, SplitOp: f.splitOp,
+		SplitBlock: f.splitBlock, Auto: f.auto}, nil
+}
+
+// memoryReport is the JSON of `mcusim memory`.
+type memoryReport struct {
+	*engine.Plan
+	Fits *bool       `json:"fits,omitempty"`
+	Fit  *mcusim.Fit `json:"fit,omitempty"`
+}
+
+func cmdMemory(args []string, out io.Writer) error {
+	var f scheduleFlags
+	fs := newFlags("memory", "--model M [--planner P] [--patches P (--split-op K | --split-block N) | --auto] [--board B] [--json]", out)
+	f.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if f.model == "" {
+		return usagef("--model is required (a zoo name, .tflite or .json path; see mcusim models)")
+	}
+	opt, err := f.options()
+	if err != nil {
+		return err
+	}
+	g, err := mcusim.LoadModel(f.model)
+	if err != nil {
+		return err
+	}
+	plan, err := mcusim.Memory(g, opt)
+	if err != nil {
+		return err
+	}
+	rep := memoryReport{Plan: plan}
+	if f.board != "" {
+		b, err := mcusim.FindBoard(f.board, f.boards)
+		if err != nil {
+			return err
+		}
+		fit := mcusim.CheckFit(plan, b)
+		rep.Fit, rep.Fits = &fit, &fit.Fits
+	}
+	if f.json {
+		return writeJSON(out, rep)
+	}
+	printPlan(out, rep)
+	return nil
+}
+
+func kib(b int) string { return fmt.Sprintf("%.1f KiB", float64(b)/1024) }
+
+func printPlan(out io.Writer, rep memoryReport) {
+	p := rep.Plan
+	fmt.Fprintf(out, "model     %s  (%.2fM MACs, %.3fM params)\n", p.Model, float64(p.MACs)/1e6, float64(p.Params)/1e6)
+	fmt.Fprintf(out, "planner   %s, %s-based\n", p.Planner, p.Schedule)
+	if pi := p.Patch; pi != nil {
+		blk := "-"
+		if pi.SplitBlock >= 0 {
+			blk = fmt.Sprint(pi.SplitBlock)
+		}
+		fmt.Fprintf(out, "patches   %dx%d over the first %d operators (blocks: %s); patch input %dx%d\n",
+			pi.Patches, pi.Patches, pi.SplitOp, blk, pi.PatchInputHW[0], pi.PatchInputHW[1])
+		fmt.Fprintf(out, "MACs      patch stage %.1fM vs %.1fM layer-wise (%+.1f%%); network %.1fM (%+.1f%%)\n",
+			float64(pi.PatchStageMACs)/1e6, float64(pi.LayerStageMACs)/1e6, 100*pi.MACsOverheadPatchStage,
+			float64(pi.TotalMACs)/1e6, 100*pi.MACsOverheadTotal)
+	}
+	fmt.Fprintf(out, "peak SRAM %d B (%s) = arena %d + scratch %d", p.PeakSRAM, kib(p.PeakSRAM), p.Arena, p.Scratch)
+	if p.Scratch > 0 {
+		fmt.Fprintf(out, " (im2col %d + kernel %d)", p.SBuf, p.KBuf)
+	}
+	fmt.Fprintln(out)
+	fmt.Fprintf(out, "Flash     %d B (%s) weights + bias + scale\n", p.Flash, kib(p.Flash))
+	if rep.Fit != nil {
+		fmt.Fprintf(out, "board     %s: SRAM %s, Flash %s -> %s\n", rep.Fit.Board, kib(rep.Fit.SRAMBytes), kib(rep.Fit.FlashBytes), rep.Fit.Verdict)
+	}
+	if len(p.Candidates) > 0 {
+		fmt.Fprintln(out, "\nbest schedules found by --auto:")
+		tw := tabwriter.NewWriter(out, 2, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "schedule\tp\tsplit-op\tsplit-block\tpeak SRAM\tMAC overhead\t")
+		shown := 0
+		for _, c := range p.Candidates {
+			if c.Error != "" || shown == 8 {
+				continue
+			}
+			shown++
+			blk := "-"
+			if c.SplitBlock >= 0 {
+				blk = fmt.Sprint(c.SplitBlock)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%+.1f%%\t\n", c.Schedule, c.Patches, c.SplitOp, blk, kib(c.PeakSRAM), 100*c.MACsOverhead)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintln(out)
+	tw := tabwriter.NewWriter(out, 2, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "#\tname\top\tblock\tin\tout\tMACs\tlive bytes\t")
+	for _, l := range p.Layers {
+		mark := ""
+		if l.Patch {
+			mark = "*"
+		}
+		fmt.Fprintf(tw, "%d%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t\n", l.Index, mark, l.Name, l.Op, l.Block, l.InShape, l.OutShape, l.MACs, l.LiveBytes)
+	}
+	tw.Flush()
+	if p.Patch != nil {
+		fmt.Fprintln(out, "(* = patch stage, shapes per patch)")
+	}
+}

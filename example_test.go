@@ -1,0 +1,49 @@
+package mcusim_test
+
+import (
+	"fmt"
+
+	"mcusim"
+	"mcusim/engine"
+)
+
+// Plan the memory of a built-in model with TinyEngine's scheduler, layer by layer
+// and with MCUNetV2 patches, and check it against a board.
+func ExampleMemory() {
+	g, err := mcusim.LoadModel("mcunet-vww1")
+	if err != nil {
+		panic(err)
+	}
+	board, err := mcusim.FindBoard("stm32f412", "")
+	if err != nil {
+		panic(err)
+	}
+	for _, opt := range []engine.Options{
+		{Planner: engine.PlannerTinyEngine},
+		{Planner: engine.PlannerTinyEngine, Patches: 2, SplitOp: 5},
+	} {
+		plan, err := mcusim.Memory(g, opt)
+		if err != nil {
+			panic(err)
+		}
+		fit := mcusim.CheckFit(plan, board)
+		fmt.Printf("%s: peak %d B, Flash %d B, %s on %s\n", plan.Schedule, plan.PeakSRAM, plan.Flash, fit.Verdict, fit.Board)
+	}
+	// Output:
+	// layer: peak 93992 B, Flash 469432 B, fits on stm32f412
+	// patch: peak 62352 B, Flash 469432 B, fits on stm32f412
+}
+
+// The analytic convention of MCUNetV2 Table 1: MobileNetV2 at 224², 4×4 patches
+// over the first five blocks.
+func ExampleMemory_analyticPatches() {
+	g, _ := mcusim.LoadModel("mbv2-w1.0-r224")
+	layer, _ := mcusim.Memory(g, engine.Options{Planner: engine.PlannerAnalytic})
+	patch, _ := mcusim.Memory(g, engine.Options{Planner: engine.PlannerAnalytic, Patches: 4, SplitBlock: 5})
+	fmt.Printf("per-layer %.1f KiB, per-patch %.1f KiB, patch %dx%d, patch-stage MACs %+.1f%%, network %+.1f%%\n",
+		float64(layer.PeakSRAM)/1024, float64(patch.PeakSRAM)/1024,
+		patch.Patch.PatchInputHW[0], patch.Patch.PatchInputHW[1],
+		100*patch.Patch.MACsOverheadPatchStage, 100*patch.Patch.MACsOverheadTotal)
+	// Output:
+	// per-layer 1372.0 KiB, per-patch 171.5 KiB, patch 75x75, patch-stage MACs +41.9%, network +12.7%
+}
