@@ -112,6 +112,16 @@ func Lower(g *models.Graph) (*Program, error) {
 				padOf[op.Outputs[0]] = p
 				alias[op.Outputs[0]] = root(op.Inputs[0])
 			}
+		case models.Add:
+			if gate, ok := seTail(g, consumers, oi); ok {
+				// TinyEngine fuses the hard-sigmoid SE tail ADD(+3) → MUL(×1/6) →
+				// MUL(gate × features) into one element-wise multiply
+				// (TfliteConvertor.py, claims.md §7.1): the two small gate
+				// tensors never exist.
+				skipped[oi], skipped[gate] = true, true
+				alias[op.Outputs[0]] = root(activationInput(g, op))
+				alias[g.Ops[gate].Outputs[0]] = root(op.Outputs[0])
+			}
 		}
 	}
 	// Each buffer is seen through its smallest member: the unpadded tensor of a
@@ -183,6 +193,44 @@ func Lower(g *models.Graph) (*Program, error) {
 	p.Groups = len(group)
 	p.Input = p.Steps[0].Ins[0]
 	return p, nil
+}
+
+// activationInput returns the first non-constant input of op.
+func activationInput(g *models.Graph, op *models.Op) int {
+	for _, t := range op.Inputs {
+		if t >= 0 && !g.Tensors[t].Const {
+			return t
+		}
+	}
+	return -1
+}
+
+// seTail matches the SE hard-sigmoid tail starting at ADD op oi: ADD(x, const)
+// whose only consumer is MUL(·, const) whose only consumer is a MUL of two
+// activations. It returns the index of the middle MUL.
+func seTail(g *models.Graph, consumers [][]int, oi int) (int, bool) {
+	one := func(op *models.Op, kind models.OpKind, acts int) bool {
+		n := 0
+		for _, t := range op.Inputs {
+			if t >= 0 && !g.Tensors[t].Const {
+				n++
+			}
+		}
+		return op.Kind == kind && n == acts && len(op.Inputs) == 2
+	}
+	add := g.Ops[oi]
+	if !one(add, models.Add, 1) || len(consumers[add.Outputs[0]]) != 1 {
+		return 0, false
+	}
+	mid := consumers[add.Outputs[0]][0]
+	if !one(g.Ops[mid], models.Mul, 1) || len(consumers[g.Ops[mid].Outputs[0]]) != 1 {
+		return 0, false
+	}
+	last := consumers[g.Ops[mid].Outputs[0]][0]
+	if !one(g.Ops[last], models.Mul, 2) {
+		return 0, false
+	}
+	return mid, true
 }
 
 // BlockSplit converts MCUNetV2's block count (`--split-block N`: blocks 0..N−1 run
