@@ -236,18 +236,18 @@ func seTail(g *models.Graph, consumers [][]int, oi int) (int, bool) {
 // BlockSplit converts MCUNetV2's block count (`--split-block N`: blocks 0..N−1 run
 // per patch, block 0 = the stem) into TinyEngine's step count.
 func (p *Program) BlockSplit(n int) (int, error) {
+	last := p.Steps[len(p.Steps)-1].Block
+	if last < 0 {
+		return 0, fmt.Errorf("model %s carries no block structure (a .tflite); use --split-op", p.Graph.Name)
+	}
+	if n < 1 || n > last {
+		return 0, fmt.Errorf("--split-block %d is out of range: model %s has blocks 0..%d (block 0 the stem, %d the head); use 1..%d", n, p.Graph.Name, last, last, last)
+	}
 	k := 0
 	for _, s := range p.Steps {
-		if s.Block < 0 {
-			return 0, fmt.Errorf("model %s carries no block structure (a .tflite); use --split-op", p.Graph.Name)
-		}
 		if s.Block < n {
 			k++
 		}
-	}
-	last := p.Steps[len(p.Steps)-1].Block
-	if n < 1 || n > last {
-		return 0, fmt.Errorf("--split-block %d is out of range: model %s has blocks 0..%d (the last is the head); use 1..%d", n, p.Graph.Name, last, last-1)
 	}
 	return k, nil
 }

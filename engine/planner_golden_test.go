@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"encoding/csv"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,31 +12,6 @@ import (
 	"mcusim/models/tflite"
 	"mcusim/models/zoo"
 )
-
-// readCSV returns the rows of a CSV file from the shared data folder as maps.
-func readCSV(t *testing.T, rel ...string) []map[string]string {
-	t.Helper()
-	f, err := os.Open(datadir.Require(t, rel...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []map[string]string
-	for _, r := range rows[1:] {
-		m := map[string]string{}
-		for i, h := range rows[0] {
-			if i < len(r) {
-				m[h] = r[i]
-			}
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 func atoi(t *testing.T, s string) int {
 	t.Helper()
@@ -52,7 +26,8 @@ func atoi(t *testing.T, s string) int {
 // own output for mcunet-vww1 (tinyengine_scheduler_golden.csv, claims.md §8): PEAK_MEM,
 // arena, sbuf, kbuf and Flash, layer-based and patch-based.
 func TestTinyEngineGolden(t *testing.T) {
-	rows := readCSV(t, "mcunet", "tinyengine_scheduler_golden.csv")
+	rows := datadir.ReadCSV(t, "mcunet/tinyengine_scheduler_golden.csv", "model_file", "patch_n", "patch_split_index_ops",
+		"peak_mem_bytes", "activation_arena_bytes", "sbuf_im2col_bytes", "kbuf_bytes", "flash_weights_bias_scale_bytes").Rows
 	dir := filepath.Dir(datadir.Require(t, "mcunet", "tinyengine_scheduler_golden.csv"))
 	n := 0
 	for _, r := range rows {
@@ -97,7 +72,8 @@ func TestTinyEngineGolden(t *testing.T) {
 // place) exactly, and act = column (c) (in + out + live residual, depthwise not in
 // place) within 1 kB, as well as the README "Act" kB within 1 kB (claims.md §6).
 func TestConventionsOnConfigs(t *testing.T) {
-	rows := readCSV(t, "mcunet", "config_summary.csv")
+	rows := datadir.ReadCSV(t, "mcunet/config_summary.csv", "config",
+		"analytic_peak_inplace_dw_B", "analytic_peak_in_out_residual_B", "readme_act_kB").Rows
 	dir := filepath.Dir(datadir.Require(t, "mcunet", "config_summary.csv"))
 	if len(rows) != 13 {
 		t.Fatalf("config_summary.csv has %d rows, want 13", len(rows))

@@ -4,9 +4,12 @@
 package datadir
 
 import (
+	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -59,4 +62,43 @@ func Require(t testing.TB, rel ...string) string {
 	}
 	t.Skipf("skipping: %v", err)
 	return ""
+}
+
+// CSV is a table read from the data folder: the header and the rows, each row a
+// map from column name to cell.
+type CSV struct {
+	Header []string
+	Rows   []map[string]string
+}
+
+// ReadCSV reads a CSV file from the data folder for a test (skipping or failing
+// as Require does) and fails the test when the file is malformed or lacks one of
+// the columns named in need.
+func ReadCSV(t testing.TB, rel string, need ...string) CSV {
+	t.Helper()
+	f, err := os.Open(Require(t, strings.Split(rel, "/")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("%s: %v", rel, err)
+	}
+	out := CSV{Header: recs[0]}
+	for _, c := range need {
+		if !slices.Contains(out.Header, c) {
+			t.Fatalf("%s lacks column %q", rel, c)
+		}
+	}
+	for _, r := range recs[1:] {
+		m := make(map[string]string, len(r))
+		for i, h := range out.Header {
+			if i < len(r) {
+				m[h] = r[i]
+			}
+		}
+		out.Rows = append(out.Rows, m)
+	}
+	return out
 }

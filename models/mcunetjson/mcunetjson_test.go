@@ -1,7 +1,6 @@
 package mcunetjson
 
 import (
-	"encoding/csv"
 	"errors"
 	"os"
 	"path/filepath"
@@ -40,36 +39,20 @@ type summaryRow struct {
 // reproduce the model-zoo README values, claims.md §0).
 func readSummary(t *testing.T) map[string]summaryRow {
 	t.Helper()
-	f, err := os.Open(datadir.Require(t, "mcunet", "config_summary.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, h := range recs[0] {
-		col[h] = i
-	}
-	for _, h := range []string{"config", "resolution", "stem_channels", "n_mbblocks", "macs", "weights"} {
-		if _, ok := col[h]; !ok {
-			t.Fatalf("config_summary.csv lacks column %q", h)
-		}
-	}
-	num := func(r []string, h string) int64 {
-		v, err := strconv.ParseInt(r[col[h]], 10, 64)
-		if err != nil {
-			t.Fatalf("config_summary.csv %s: %s: %v", r[0], h, err)
-		}
-		return v
-	}
+	c := datadir.ReadCSV(t, "mcunet/config_summary.csv",
+		"config", "resolution", "stem_channels", "n_mbblocks", "macs", "weights")
 	out := map[string]summaryRow{}
-	for _, r := range recs[1:] {
-		out[r[col["config"]]] = summaryRow{
-			resolution: int(num(r, "resolution")), stem: int(num(r, "stem_channels")),
-			blocks: int(num(r, "n_mbblocks")), macs: num(r, "macs"), weights: num(r, "weights"),
+	for _, r := range c.Rows {
+		num := func(h string) int64 {
+			v, err := strconv.ParseInt(r[h], 10, 64)
+			if err != nil {
+				t.Fatalf("config_summary.csv %s: %s: %v", r["config"], h, err)
+			}
+			return v
+		}
+		out[r["config"]] = summaryRow{
+			resolution: int(num("resolution")), stem: int(num("stem_channels")),
+			blocks: int(num("n_mbblocks")), macs: num("macs"), weights: num("weights"),
 		}
 	}
 	return out

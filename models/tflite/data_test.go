@@ -2,7 +2,6 @@ package tflite
 
 import (
 	"bufio"
-	"encoding/csv"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -95,7 +94,7 @@ func TestModelFiles(t *testing.T) {
 			want := tc.macs
 			if tc.layersCSV != "" {
 				want = 0
-				for _, row := range readLayersCSV(t, datadir.Require(t, tc.layersCSV)) {
+				for _, row := range readLayersCSV(t, tc.layersCSV) {
 					want += row.macs
 				}
 			}
@@ -334,32 +333,27 @@ type layerRow struct {
 	weightBytes, biasBytes, macs         int64
 }
 
-func readLayersCSV(t *testing.T, path string) []layerRow {
+// readLayersCSV reads a mcunet *.layers.csv from the data folder (rel is its
+// slash-separated path there).
+func readLayersCSV(t *testing.T, rel string) []layerRow {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(recs) < 2 || strings.Join(recs[0][:13], ",") !=
+	c := datadir.ReadCSV(t, rel)
+	if len(c.Rows) == 0 || len(c.Header) < 13 || strings.Join(c.Header[:13], ",") !=
 		"idx,op,in_shape,in_dtype,out_shape,out_dtype,kernel,stride,padding,fused_act,weight_bytes,bias_bytes,macs" {
-		t.Fatalf("%s: unexpected header %v", path, recs[0])
+		t.Fatalf("%s: unexpected header %v", rel, c.Header)
 	}
 	var rows []layerRow
-	for _, r := range recs[1:] {
-		num := func(s string) int64 {
-			v, err := strconv.ParseInt(s, 10, 64)
+	for _, r := range c.Rows {
+		num := func(h string) int64 {
+			v, err := strconv.ParseInt(r[h], 10, 64)
 			if err != nil {
-				t.Fatalf("%s: bad number %q in row %v", path, s, r)
+				t.Fatalf("%s: bad number %q in row %v", rel, r[h], r)
 			}
 			return v
 		}
-		rows = append(rows, layerRow{idx: int(num(r[0])), op: r[1], inShape: r[2], inDType: r[3], outShape: r[4], outD: r[5],
-			kernel: r[6], stride: r[7], padding: r[8], act: r[9], weightBytes: num(r[10]), biasBytes: num(r[11]), macs: num(r[12])})
+		rows = append(rows, layerRow{idx: int(num("idx")), op: r["op"], inShape: r["in_shape"], inDType: r["in_dtype"],
+			outShape: r["out_shape"], outD: r["out_dtype"], kernel: r["kernel"], stride: r["stride"], padding: r["padding"],
+			act: r["fused_act"], weightBytes: num("weight_bytes"), biasBytes: num("bias_bytes"), macs: num("macs")})
 	}
 	return rows
 }
@@ -371,7 +365,7 @@ func TestLayersCSV(t *testing.T) {
 	for _, name := range []string{"mcunet-320kb-1mb_imagenet", "tinyengine-vww_mcunet-vww1_80x80",
 		"tinyengine-mcunetv2-large-se_224", "tinyengine-person-detection_128x160"} {
 		t.Run(name, func(t *testing.T) {
-			rows := readLayersCSV(t, datadir.Require(t, "mcunet", name+".layers.csv"))
+			rows := readLayersCSV(t, "mcunet/"+name+".layers.csv")
 			g, err := Load(datadir.Require(t, "mcunet", name+".tflite"))
 			if err != nil {
 				t.Fatal(err)

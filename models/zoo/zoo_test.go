@@ -1,10 +1,8 @@
 package zoo
 
 import (
-	"encoding/csv"
 	"fmt"
 	"math"
-	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -138,19 +136,8 @@ func TestVWW1(t *testing.T) {
 		t.Errorf("output %v", s)
 	}
 
-	f, err := os.Open(datadir.Require(t, "mcunet", "tinyengine-vww_mcunet-vww1_80x80.layers.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, h := range recs[0] {
-		col[h] = i
-	}
+	layers := datadir.ReadCSV(t, "mcunet/tinyengine-vww_mcunet-vww1_80x80.layers.csv",
+		"op", "in_shape", "out_shape", "kernel", "stride", "weight_bytes", "macs")
 	shape := func(s string) []int {
 		var out []int
 		for _, p := range strings.Split(s, "x") {
@@ -172,14 +159,14 @@ func TestVWW1(t *testing.T) {
 		padded         bool
 	}
 	var want []layer
-	for i, r := range recs[1:] {
-		switch op := r[col["op"]]; op {
+	for i, r := range layers.Rows {
+		switch op := r["op"]; op {
 		case "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD":
-			wb, _ := strconv.Atoi(r[col["weight_bytes"]])
-			macs, _ := strconv.ParseInt(r[col["macs"]], 10, 64)
-			want = append(want, layer{op: op, in: shape(r[col["in_shape"]]), out: shape(r[col["out_shape"]]),
-				kernel: r[col["kernel"]], stride: r[col["stride"]], weightBytes: wb, macs: macs,
-				padded: i > 0 && recs[i][col["op"]] == "PAD"})
+			wb, _ := strconv.Atoi(r["weight_bytes"])
+			macs, _ := strconv.ParseInt(r["macs"], 10, 64)
+			want = append(want, layer{op: op, in: shape(r["in_shape"]), out: shape(r["out_shape"]),
+				kernel: r["kernel"], stride: r["stride"], weightBytes: wb, macs: macs,
+				padded: i > 0 && layers.Rows[i-1]["op"] == "PAD"})
 		}
 	}
 	var ops []*models.Op
