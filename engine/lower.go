@@ -37,6 +37,9 @@ type Step struct {
 	MACs           int64
 	Block          int
 	Name           string
+	// Fused are graph operators folded into this step ahead of Op (the SE
+	// tail's ADD and MUL on the gate), in execution order.
+	Fused []*models.Op
 }
 
 // InPlaceDepthwise reports whether TinyEngine runs this step in place: an int8
@@ -58,6 +61,11 @@ type Program struct {
 	MACs  int64
 	// Params counts weight and bias elements of the whole graph.
 	Params int64
+	// TensorGroup maps a graph tensor to its activation buffer (−1 for constants
+	// and tensors no step touches); GroupView is the tensor each buffer is seen
+	// through (the int8 side of a folded QUANTIZE/DEQUANTIZE).
+	TensorGroup []int
+	GroupView   []int
 }
 
 // Lower converts a graph into TinyEngine's step list. It never mutates the graph.
@@ -97,6 +105,7 @@ func Lower(g *models.Graph) (*Program, error) {
 		return len(consumers[t]) > 0
 	}
 	skipped := make([]bool, len(g.Ops))
+	fused := map[int][]*models.Op{}
 	for oi, op := range g.Ops {
 		switch op.Kind {
 		case models.Reshape, models.Transpose, models.Quantize, models.Dequantize:
@@ -113,7 +122,8 @@ func Lower(g *models.Graph) (*Program, error) {
 				alias[op.Outputs[0]] = root(op.Inputs[0])
 			}
 		case models.Add:
-			if gate, ok := seTail(g, consumers, oi); ok {
+			if gate, last, ok := seTail(g, consumers, oi); ok {
+				fused[last] = []*models.Op{op, g.Ops[gate]}
 				// TinyEngine fuses the hard-sigmoid SE tail ADD(+3) → MUL(×1/6) →
 				// MUL(gate × features) into one element-wise multiply
 				// (TfliteConvertor.py, claims.md §7.1): the two small gate
@@ -161,7 +171,7 @@ func Lower(g *models.Graph) (*Program, error) {
 		}
 		s := Step{Op: op, OpIndex: oi, Kind: op.Kind, Block: op.Block, Name: op.Name,
 			KH: op.KernelH, KW: op.KernelW, SH: max(op.StrideH, 1), SW: max(op.StrideW, 1), Pad: op.Pad,
-			MACs: g.OpMACs(op)}
+			MACs: g.OpMACs(op), Fused: fused[oi]}
 		for ii, ti := range op.Inputs {
 			if ti < 0 || g.Tensors[ti].Const {
 				continue
@@ -192,6 +202,18 @@ func Lower(g *models.Graph) (*Program, error) {
 	}
 	p.Groups = len(group)
 	p.Input = p.Steps[0].Ins[0]
+	p.TensorGroup = make([]int, nt)
+	p.GroupView = make([]int, p.Groups)
+	for t := range p.TensorGroup {
+		p.TensorGroup[t] = -1
+		if g.Tensors[t].Const {
+			continue
+		}
+		if id, ok := group[root(t)]; ok {
+			p.TensorGroup[t] = id
+			p.GroupView[id] = view[root(t)]
+		}
+	}
 	return p, nil
 }
 
@@ -208,7 +230,7 @@ func activationInput(g *models.Graph, op *models.Op) int {
 // seTail matches the SE hard-sigmoid tail starting at ADD op oi: ADD(x, const)
 // whose only consumer is MUL(·, const) whose only consumer is a MUL of two
 // activations. It returns the index of the middle MUL.
-func seTail(g *models.Graph, consumers [][]int, oi int) (int, bool) {
+func seTail(g *models.Graph, consumers [][]int, oi int) (mid, last int, ok bool) {
 	one := func(op *models.Op, kind models.OpKind, acts int) bool {
 		n := 0
 		for _, t := range op.Inputs {
@@ -220,17 +242,17 @@ func seTail(g *models.Graph, consumers [][]int, oi int) (int, bool) {
 	}
 	add := g.Ops[oi]
 	if !one(add, models.Add, 1) || len(consumers[add.Outputs[0]]) != 1 {
-		return 0, false
+		return 0, 0, false
 	}
-	mid := consumers[add.Outputs[0]][0]
+	mid = consumers[add.Outputs[0]][0]
 	if !one(g.Ops[mid], models.Mul, 1) || len(consumers[g.Ops[mid].Outputs[0]]) != 1 {
-		return 0, false
+		return 0, 0, false
 	}
-	last := consumers[g.Ops[mid].Outputs[0]][0]
+	last = consumers[g.Ops[mid].Outputs[0]][0]
 	if !one(g.Ops[last], models.Mul, 2) {
-		return 0, false
+		return 0, 0, false
 	}
-	return mid, true
+	return mid, last, true
 }
 
 // BlockSplit converts MCUNetV2's block count (`--split-block N`: blocks 0..N−1 run

@@ -120,7 +120,6 @@ func patchSchedule(prog *Program, patches, split int) ([]Step, *PatchInfo, error
 			if oh < 1 || ow < 1 {
 				return nil, nil, fmt.Errorf("split %d with %dx%d patches: operator %d (%s) has a %dx%d patch input, smaller than its %dx%d kernel", split, patches, patches, i, s.Name, s.Ins[0].H, s.Ins[0].W, s.KH, s.KW)
 			}
-			s.Pad = models.Padding{}
 			s.MACs = prog.Steps[i].MACs / int64(prog.Steps[i].Out.H*prog.Steps[i].Out.W) * int64(oh*ow)
 		}
 		s.Out.H, s.Out.W = oh, ow

@@ -54,7 +54,35 @@ type Plan struct {
 	// Buffers are the placed activation buffers (arena planners only).
 	Buffers    []Buffer    `json:"buffers,omitempty"`
 	Candidates []Candidate `json:"candidates,omitempty"`
+	// Exec is how the plan runs, for code generation; nil for the closed-form
+	// planners (analytic, act), which charge bytes without placing buffers.
+	Exec *Execution `json:"-"`
 }
+
+// Execution says where every operand of every executed step lives.
+type Execution struct {
+	// Steps are the executed steps; in patch mode steps 0..Split−1 are the patch
+	// stage, resized to one patch, and run once per patch.
+	Steps []Step
+	Split int
+	// Full are the steps at full size (equal to Steps in layer mode): the patch
+	// stage computes windows of these tensors.
+	Full []Step
+	// Patches is p of a p×p schedule, 0 when layer-based.
+	Patches int
+	// In[i][j] and Out[i] index Plan.Buffers for step i's operands.
+	In  [][]int
+	Out []int
+	// TensorGroup maps graph tensors to step operand groups (Program.TensorGroup).
+	TensorGroup []int
+	GroupView   []int
+	// StageCopies move each patch's result from the patch-stage buffer into the
+	// full-size stage buffer that the per-layer stage reads (patch mode only).
+	StageCopies []StageCopy
+}
+
+// StageCopy copies a patch tile from buffer From into buffer To (Plan.Buffers).
+type StageCopy struct{ From, To int }
 
 // Layer is one step of the plan as the per-layer table shows it.
 type Layer struct {
@@ -77,6 +105,9 @@ type Buffer struct {
 	Offset int `json:"offset"`
 	Start  int `json:"start"`
 	End    int `json:"end"`
+	// ShrinkAt is the step of a stride-2 in-place depthwise after which only the
+	// first quarter of the buffer stays in use (claims.md §7.4); −1 if none.
+	ShrinkAt int `json:"-"`
 }
 
 // Candidate is one schedule tried by the automatic search.
@@ -254,6 +285,13 @@ func better(a, b *Plan) bool {
 		return a.PeakSRAM < b.PeakSRAM
 	}
 	return overhead(a) < overhead(b)
+}
+
+func (p *Plan) patches() int {
+	if p.Patch == nil {
+		return 0
+	}
+	return p.Patch.Patches
 }
 
 func overhead(p *Plan) float64 {

@@ -90,7 +90,7 @@ func tflmPlace(g *models.Graph, pl *Plan) ([]int, error) {
 	live := make([]int, n)
 	for _, b := range bufs {
 		pl.Arena = max(pl.Arena, b.off+b.size)
-		pl.Buffers = append(pl.Buffers, Buffer{Group: b.t, Size: b.size, Offset: b.off, Start: b.first, End: b.last + 1})
+		pl.Buffers = append(pl.Buffers, Buffer{Group: b.t, Size: b.size, Offset: b.off, Start: b.first, End: b.last + 1, ShrinkAt: -1})
 		for i := b.first; i <= b.last && i < n; i++ {
 			live[i] += b.size
 		}

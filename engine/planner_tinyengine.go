@@ -151,11 +151,27 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, pl *Plan) ([]int, e
 	pl.Buffers = make([]Buffer, 0, len(rects))
 	for _, r := range rects {
 		pl.Arena = max(pl.Arena, r.addr+r.size)
-		pl.Buffers = append(pl.Buffers, Buffer{Group: r.group, Size: r.size, Offset: r.addr, Start: r.start, End: r.end})
+		pl.Buffers = append(pl.Buffers, Buffer{Group: r.group, Size: r.size, Offset: r.addr, Start: r.start, End: r.end, ShrinkAt: r.shrinkAt})
 		for i := r.start; i < r.end && i < n; i++ {
 			live[i] += r.size
 		}
 	}
+	// Where every operand of every step lives, for code generation.
+	ex := &Execution{Steps: steps, Split: split, Full: prog.Steps, Patches: pl.patches(),
+		TensorGroup: prog.TensorGroup, GroupView: prog.GroupView, In: make([][]int, n), Out: make([]int, n)}
+	for i := range steps {
+		ex.In[i] = make([]int, len(ins[i]))
+		for j, b := range ins[i] {
+			ex.In[i][j] = rectOf[find(b)]
+		}
+		ex.Out[i] = rectOf[find(outs[i])]
+	}
+	for g, r := range renamed {
+		if r >= 0 {
+			ex.StageCopies = append(ex.StageCopies, StageCopy{From: rectOf[find(g)], To: rectOf[find(r)]})
+		}
+	}
+	pl.Exec = ex
 	return live, nil
 }
 

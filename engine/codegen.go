@@ -1,0 +1,169 @@
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"mcusim/engine/wasm"
+	"mcusim/models"
+)
+
+// Kernel styles: the Cortex-M code a generated kernel mirrors, block for block.
+const (
+	StyleTinyEngine = "tinyengine" // MCUNet's TinyEngine: 2×2 SMLAD tiles, in-place channel-plane depthwise
+	StyleCMSISNN    = "cmsis-nn"   // TF Lite Micro with CMSIS-NN: im2col + 2×2 mat-mult
+	StyleTFLMRef    = "tflm-ref"   // TF Lite Micro reference kernels: plain nested loops
+)
+
+// Styles lists the kernel styles.
+func Styles() []string { return []string{StyleTinyEngine, StyleCMSISNN, StyleTFLMRef} }
+
+// Region is a part of the simulated memory map that accesses are charged to.
+type Region int
+
+// Memory regions of a generated module. Flash holds weights, biases and
+// requantization tables; Arena is the planned SRAM activation arena; Scratch the
+// im2col/plane (sbuf) and kernel (kbuf) buffers; Input the full input image of a
+// patch-based schedule (outside the arena, as in MCUNetV2 §3.1).
+const (
+	RegionFlash Region = iota
+	RegionArena
+	RegionScratch
+	RegionInput
+	numRegions
+)
+
+var regionNames = [...]string{"flash", "arena", "scratch", "input"}
+
+func (r Region) String() string { return regionNames[r] }
+
+// Access is the static memory traffic of one execution of a block.
+type Access struct {
+	Region      Region
+	Read, Write int
+}
+
+// Block is one basic block of a generated kernel: the unit the cycle model prices
+// and the runner counts.
+type Block struct {
+	ID     int      `json:"id"`
+	Step   int      `json:"step"` // executed step (operator), −1 for the driver
+	Name   string   `json:"name"` // e.g. "op3.conv1x1.mac"
+	Access []Access `json:"-"`
+}
+
+// CompileOptions select the kernel style and the instrumentation level.
+type CompileOptions struct {
+	Style string
+	// Verify adds the shadow-ownership checks on every activation load and store.
+	Verify bool
+}
+
+// Slot is where the host writes an input or reads an output.
+type Slot struct {
+	Offset uint32 // address in linear memory
+	Bytes  int
+	// Tensor is the graph tensor the slot holds (the int8 side of a folded
+	// QUANTIZE/DEQUANTIZE); Boundary is the graph's own input/output tensor, which
+	// the host converts from/to (the same as Tensor when nothing was folded).
+	Tensor, Boundary int
+}
+
+// Compiled is a generated WebAssembly module and what a runner needs to drive it.
+type Compiled struct {
+	Wasm     []byte
+	Blocks   []Block
+	Style    string
+	Verify   bool
+	Plan     *Plan
+	Graph    *models.Graph
+	Layout   Layout
+	Inputs   []Slot
+	Outputs  []Slot
+	Buffers  []string // buffer names for trap messages, indexed like Plan.Buffers
+	StepName []string
+}
+
+// Layout is the linear-memory map of a module, in bytes.
+type Layout struct {
+	Trap, Flash, Arena, Scratch, Input, Counters, Shadow uint32
+	FlashBytes, ArenaBytes, ScratchBytes, InputBytes     int
+	Pages                                                uint32
+}
+
+// TrapRecord layout at Layout.Trap, written by a failed check before it traps.
+const (
+	trapStep  = 0  // i32 executed step
+	trapAddr  = 4  // i32 arena offset
+	trapWant  = 8  // i32 expected owner tag (buffer index + 1)
+	trapFound = 12 // i32 owner tag found (0 = free)
+	trapWrite = 16 // i32 1 = store, 0 = load, 2 = claim
+	trapBytes = 32
+)
+
+// Compile generates the WebAssembly module that runs a placement plan with the
+// given kernel style. The arena is exactly plan.Arena bytes at the planner's
+// offsets, so running the module proves the plan (DESIGN.md "A plan is checked by
+// running it").
+func Compile(g *models.Graph, plan *Plan, opt CompileOptions) (*Compiled, error) {
+	if plan.Exec == nil {
+		return nil, fmt.Errorf("planner %s computes a closed-form peak without placing buffers, so it cannot be executed; run with --planner tinyengine", plan.Planner)
+	}
+	switch opt.Style {
+	case StyleTinyEngine, StyleCMSISNN, StyleTFLMRef:
+	default:
+		return nil, fmt.Errorf("unknown engine %q; known: tinyengine, cmsis-nn, tflm-ref", opt.Style)
+	}
+	cg := &codegen{g: g, plan: plan, ex: plan.Exec, opt: opt, mod: &wasm.Module{}}
+	return cg.compile()
+}
+
+type codegen struct {
+	g    *models.Graph
+	plan *Plan
+	ex   *Execution
+	opt  CompileOptions
+	mod  *wasm.Module
+	lay  Layout
+
+	flash  []byte // the Flash image (weights, biases, tables)
+	blocks []Block
+
+	fnRequant, fnClaim, fnRelease, fnCheck uint32
+	tyVoid                                 uint32
+	ewChains                               [][]ewOp   // element-wise chains, indexed by stepKernel.extra[0]
+	means                                  []meanPlan // MEAN steps, indexed by stepKernel.extra[0]
+}
+
+func align(n, a int) int { return (n + a - 1) / a * a }
+
+// addFlash appends bytes to the Flash image (4-byte aligned) and returns their address.
+func (cg *codegen) addFlash(b []byte) uint32 {
+	for len(cg.flash)%4 != 0 {
+		cg.flash = append(cg.flash, 0)
+	}
+	off := uint32(len(cg.flash))
+	cg.flash = append(cg.flash, b...)
+	return cg.lay.Flash + off
+}
+
+func (cg *codegen) addFlashI32(v []int32) uint32 {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], uint32(x))
+	}
+	return cg.addFlash(b)
+}
+
+// newBlock registers a basic block and returns its id.
+func (cg *codegen) newBlock(step int, name string, acc ...Access) int {
+	id := len(cg.blocks)
+	if step >= 0 {
+		name = fmt.Sprintf("op%d.%s", step, name)
+	}
+	cg.blocks = append(cg.blocks, Block{ID: id, Step: step, Name: name, Access: acc})
+	return id
+}
+
+// bufAddr is the absolute address of a plan buffer.
+func (cg *codegen) bufAddr(b int) uint32 { return cg.lay.Arena + uint32(cg.plan.Buffers[b].Offset) }

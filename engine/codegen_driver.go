@@ -1,0 +1,462 @@
+package engine
+
+import (
+	"fmt"
+
+	"mcusim/engine/wasm"
+	"mcusim/models"
+)
+
+// compile lays memory out, generates one function per step and the driver `run`
+// that executes the schedule (patch loop, stage copies, shadow claims), and
+// encodes the module.
+func (cg *codegen) compile() (*Compiled, error) {
+	ex, pl := cg.ex, cg.plan
+	if err := cg.checkSupported(); err != nil {
+		return nil, err
+	}
+	// Flash first: its size fixes every later address. Kernels embed absolute
+	// addresses, so the whole map is fixed before any code is generated; the
+	// counters go last because their number is known only afterwards.
+	cg.lay.Trap = 0
+	cg.lay.Flash = 64
+	kern := make([]stepKernel, len(ex.Steps))
+	for i := range ex.Steps {
+		k, err := cg.prepare(i)
+		if err != nil {
+			return nil, cg.opErr(i, err)
+		}
+		kern[i] = k
+	}
+	cg.lay.FlashBytes = len(cg.flash)
+	cg.lay.Arena = uint32(align(int(cg.lay.Flash)+cg.lay.FlashBytes, 16))
+	cg.lay.ArenaBytes = pl.Arena
+	cg.lay.Scratch = uint32(align(int(cg.lay.Arena)+pl.Arena, 16))
+	cg.lay.ScratchBytes = pl.SBuf + pl.KBuf
+	cg.lay.Input = uint32(align(int(cg.lay.Scratch)+cg.lay.ScratchBytes, 16))
+	if ex.Split > 0 {
+		cg.lay.InputBytes = ex.Full[0].Ins[0].Bytes()
+	}
+	cg.lay.Shadow = uint32(align(int(cg.lay.Input)+cg.lay.InputBytes, 16))
+	shadowBytes := 0
+	if cg.opt.Verify {
+		shadowBytes = 2 * pl.Arena
+	}
+	cg.lay.Counters = uint32(align(int(cg.lay.Shadow)+shadowBytes, 16))
+
+	cg.fnRequant = cg.genRequant()
+	if cg.opt.Verify {
+		cg.fnCheck = cg.genCheck()
+		cg.fnClaim, cg.fnRelease = cg.genShadowFns()
+	}
+	fnCopy := cg.genCopyRows()
+	for i := range ex.Steps {
+		if err := cg.genStep(i, &kern[i]); err != nil {
+			return nil, cg.opErr(i, err)
+		}
+	}
+	regions, err := cg.patchRegions()
+	if err != nil {
+		return nil, err
+	}
+	cg.genRun(kern, regions, fnCopy)
+
+	end := int(cg.lay.Counters) + 8*len(cg.blocks)
+	cg.lay.Pages = uint32((end + wasmPage - 1) / wasmPage)
+	cg.mod.Memory(cg.lay.Pages, cg.lay.Pages)
+	cg.mod.ExportMemory("memory")
+	if len(cg.flash) > 0 {
+		cg.mod.AddData(cg.lay.Flash, cg.flash)
+	}
+	bin, err := cg.mod.Encode()
+	if err != nil {
+		return nil, fmt.Errorf("encoding the module: %v", err)
+	}
+	out := &Compiled{Wasm: bin, Blocks: cg.blocks, Style: cg.opt.Style, Verify: cg.opt.Verify,
+		Plan: pl, Graph: cg.g, Layout: cg.lay}
+	for i := range ex.Steps {
+		out.StepName = append(out.StepName, fmt.Sprintf("operator %d (%s %s)", i, ex.Steps[i].Kind, ex.Steps[i].Name))
+	}
+	for _, b := range pl.Buffers {
+		out.Buffers = append(out.Buffers, cg.bufferName(b))
+	}
+	if out.Inputs, out.Outputs, err = cg.slots(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (cg *codegen) opErr(i int, err error) error {
+	s := &cg.ex.Steps[i]
+	return fmt.Errorf("operator %d (%s %s): %v", i, s.Kind, s.Name, err)
+}
+
+// bufferName names a plan buffer by the graph tensor that first occupies it.
+func (cg *codegen) bufferName(b Buffer) string {
+	for i := range cg.ex.Steps {
+		for j, bi := range cg.ex.In[i] {
+			if cg.plan.Buffers[bi] == b {
+				return cg.tensorName(cg.ex.Steps[i].Op, j, true)
+			}
+		}
+		if cg.plan.Buffers[cg.ex.Out[i]] == b {
+			return cg.tensorName(cg.ex.Steps[i].Op, 0, false)
+		}
+	}
+	return fmt.Sprintf("buffer@%d", b.Offset)
+}
+
+func (cg *codegen) tensorName(op *models.Op, j int, input bool) string {
+	if !input {
+		return cg.g.Tensors[op.Outputs[0]].Name
+	}
+	n := 0
+	for _, t := range op.Inputs {
+		if t >= 0 && !cg.g.Tensors[t].Const {
+			if n == j {
+				return cg.g.Tensors[t].Name
+			}
+			n++
+		}
+	}
+	return "?"
+}
+
+// stepKernel holds what a step's kernel needs from Flash.
+type stepKernel struct {
+	weights, bias, mult, shift uint32 // Flash addresses (0 when unused)
+	actMin, actMax             int32
+	inZP, outZP                int32
+	extra                      []int32 // op-specific constants
+	table                      uint32  // op-specific Flash table
+	fn                         uint32
+}
+
+// checkSupported rejects what the generator cannot run, with a reason.
+func (cg *codegen) checkSupported() error {
+	for _, t := range cg.g.Tensors {
+		if t.DType == models.Int4 {
+			return fmt.Errorf("int4 models cannot be executed (only planned)")
+		}
+	}
+	return nil
+}
+
+// genCopyRows emits copyRows(dst, src, bytes, rows, dstStride, srcStride): the
+// driver's window copies (patch input windows, patch tiles into the stage buffer).
+func (cg *codegen) genCopyRows() uint32 {
+	f := cg.newFn(6)
+	const dst, src, n, rows, ds, ss = 0, 1, 2, 3, 4, 5
+	r := f.i32()
+	f.forRange(r, f.zero(), rows, func() {
+		f.c.LocalGet(dst)
+		f.c.LocalGet(src)
+		f.c.LocalGet(n)
+		f.c.MemoryCopy()
+		f.set(dst, func() { f.c.LocalGet(dst); f.c.LocalGet(ds); f.c.I32Add() })
+		f.set(src, func() { f.c.LocalGet(src); f.c.LocalGet(ss); f.c.I32Add() })
+	})
+	return f.add("copy_rows", []wasm.ValType{wasm.I32, wasm.I32, wasm.I32, wasm.I32, wasm.I32, wasm.I32}, nil)
+}
+
+// zero returns a local holding 0.
+func (f *kfn) zero() uint32 {
+	z := f.i32()
+	f.c.I32Const(0)
+	f.c.LocalSet(z)
+	return z
+}
+
+// patchWindows are one patch's windows: per step [output, inputs...], per buffer.
+type patchWindows struct {
+	steps [][]window
+	buf   map[int]window
+}
+
+// window is a rectangle of a full tensor in full-tensor coordinates.
+type window struct{ y0, x0, y1, x1 int }
+
+// patchRegions walks the patch stage backwards from each patch's output tile and
+// returns, per patch and step, the windows of the step's output and inputs
+// (MCUNetV2 §3.2: the receptive field of the tile). It refuses a schedule whose
+// planned patch tensors are not exactly the windows the tile needs.
+func (cg *codegen) patchRegions() ([]patchWindows, error) {
+	ex := cg.ex
+	if ex.Split == 0 {
+		return nil, nil
+	}
+	info := cg.plan.Patch
+	p, K := info.Patches, ex.Split
+	gh, gw := info.GrainHW[0], info.GrainHW[1]
+	stage := ex.Full[K].Ins[0]
+	if gh*p != stage.H || gw*p != stage.W {
+		return nil, fmt.Errorf("patch schedule %dx%d over %d operators cannot be executed: the %dx%d stage output does not split into %d equal tiles per side", p, p, K, stage.H, stage.W, p)
+	}
+	var all []patchWindows
+	for pi := 0; pi < p; pi++ {
+		for pj := 0; pj < p; pj++ {
+			reg := map[int]window{}
+			tile := window{pi * gh, pj * gw, (pi + 1) * gh, (pj + 1) * gw}
+			for _, sc := range ex.StageCopies {
+				reg[sc.From] = tile
+			}
+			union := func(b int, w window) {
+				if o, ok := reg[b]; ok {
+					w = window{min(o.y0, w.y0), min(o.x0, w.x0), max(o.y1, w.y1), max(o.x1, w.x1)}
+				}
+				reg[b] = w
+			}
+			steps := make([][]window, K)
+			for i := K - 1; i >= 0; i-- {
+				s, full := &ex.Steps[i], &ex.Full[i]
+				ow, ok := reg[ex.Out[i]]
+				if !ok {
+					return nil, fmt.Errorf("patch stage operator %d (%s) produces a tensor nobody reads", i, s.Name)
+				}
+				if ow.y1-ow.y0 != s.Out.H || ow.x1-ow.x0 != s.Out.W {
+					return nil, fmt.Errorf("patch schedule cannot be executed: operator %d (%s) must produce a %dx%d window for patch (%d,%d), the schedule plans %dx%d",
+						i, s.Name, ow.y1-ow.y0, ow.x1-ow.x0, pi, pj, s.Out.H, s.Out.W)
+				}
+				ws := []window{ow}
+				for j, a := range full.Ins {
+					var w window
+					switch s.Kind {
+					case models.Conv2D, models.DepthwiseConv2D:
+						dh, dw := max(s.Op.DilationH, 1), max(s.Op.DilationW, 1)
+						w = window{ow.y0*s.SH - s.Pad.Top, ow.x0*s.SW - s.Pad.Left,
+							(ow.y1-1)*s.SH - s.Pad.Top + (s.KH-1)*dh + 1, (ow.x1-1)*s.SW - s.Pad.Left + (s.KW-1)*dw + 1}
+					default: // element-wise; a 1×1 operand is broadcast whole
+						w = ow
+						if a.H == 1 && a.W == 1 && (s.Out.H > 1 || s.Out.W > 1) {
+							w = window{0, 0, 1, 1}
+						}
+					}
+					union(ex.In[i][j], w)
+				}
+				steps[i] = ws
+			}
+			// Second pass: input windows are the final (union) windows of the buffers.
+			for i := 0; i < K; i++ {
+				for j := range ex.Full[i].Ins {
+					w := reg[ex.In[i][j]]
+					a := ex.Steps[i].Ins[j]
+					if w.y1-w.y0 > a.H || w.x1-w.x0 > a.W {
+						return nil, fmt.Errorf("patch schedule cannot be executed: operator %d (%s) needs a %dx%d window of input %d, the schedule plans %dx%d",
+							i, ex.Steps[i].Name, w.y1-w.y0, w.x1-w.x0, j, a.H, a.W)
+					}
+					steps[i] = append(steps[i], w)
+				}
+			}
+			all = append(all, patchWindows{steps: steps, buf: reg})
+		}
+	}
+	return all, nil
+}
+
+// genRun emits the exported driver `run`.
+func (cg *codegen) genRun(kern []stepKernel, regions []patchWindows, fnCopy uint32) {
+	ex, pl := cg.ex, cg.plan
+	f := cg.newFn(0)
+	n, K := len(ex.Steps), ex.Split
+	verify := cg.opt.Verify
+	stage := map[int]bool{}
+	for _, sc := range ex.StageCopies {
+		stage[sc.To] = true
+	}
+	claim := func(b int) {
+		if verify {
+			buf := pl.Buffers[b]
+			f.c.I32Const(int32(buf.Offset))
+			f.c.I32Const(int32(buf.Size))
+			f.c.I32Const(int32(b + 1))
+			f.c.Call(cg.fnClaim)
+		}
+	}
+	release := func(b, from, size int) {
+		if verify {
+			f.c.I32Const(int32(pl.Buffers[b].Offset + from))
+			f.c.I32Const(int32(size))
+			f.c.I32Const(int32(b + 1))
+			f.c.Call(cg.fnRelease)
+		}
+	}
+	// before/after step i: claims of buffers that start at i, shrink, releases.
+	before := func(i int, skipStage bool) {
+		for b, buf := range pl.Buffers {
+			if buf.Start == i && !(skipStage && stage[b]) {
+				claim(b)
+			}
+		}
+	}
+	after := func(i int) {
+		for b, buf := range pl.Buffers {
+			if buf.ShrinkAt == i {
+				// A stride-2 in-place depthwise leaves its output at the start of
+				// the buffer; the rest is free. TinyEngine lets later buffers use
+				// all but the first quarter (claims.md §7.4), which is less than
+				// the output for odd sizes (5×5 → 3×3 keeps 9/25): such a buffer
+				// takes the bytes over at its claim, and a later read of the
+				// output then fails the check — a real clobber of that plan.
+				q := align4(ex.Steps[i].Out.Bytes())
+				if q < buf.Size {
+					release(b, q, buf.Size-q)
+				}
+			}
+			if buf.End == i+1 && i+1 < n {
+				release(b, 0, buf.Size)
+			}
+		}
+	}
+	call := func(i int, w []window) {
+		for j := 0; j < numStepParams; j++ {
+			v := 0
+			if w != nil {
+				switch j {
+				case pOY0:
+					v = w[0].y0
+				case pOX0:
+					v = w[0].x0
+				case pIY0, pIX0:
+					if len(w) > 1 {
+						v = map[bool]int{true: w[1].y0, false: w[1].x0}[j == pIY0]
+					}
+				case pRY0, pRX0:
+					if len(w) > 2 {
+						v = map[bool]int{true: w[2].y0, false: w[2].x0}[j == pRY0]
+					}
+				}
+			}
+			f.c.I32Const(int32(v))
+		}
+		if verify {
+			f.c.I32Const(int32(cg.lay.Trap + trapStep))
+			f.c.I32Const(int32(i))
+			f.c.I32Store(2, 0)
+		}
+		f.c.Call(kern[i].fn)
+	}
+	if K == 0 {
+		for i := 0; i < n; i++ {
+			before(i, false)
+			call(i, nil)
+			after(i)
+		}
+	} else {
+		for b := range stage {
+			claim(b)
+		}
+		in0 := ex.Full[0].Ins[0]
+		C := in0.C
+		inBuf := ex.In[0][0]
+		grid := cg.plan.Patch
+		for pidx, pw := range regions {
+			pi, pj := pidx/grid.Patches, pidx%grid.Patches
+			steps := pw.steps
+			before(0, true)
+			// Copy the patch input window from the image; rows and columns outside
+			// the image are never read (kernels skip taps outside the image).
+			w := steps[0][1]
+			y0, y1 := max(w.y0, 0), min(w.y1, in0.H)
+			x0, x1 := max(w.x0, 0), min(w.x1, in0.W)
+			winW := ex.Steps[0].Ins[0].W
+			if y1 > y0 && x1 > x0 {
+				f.c.I32Const(int32(cg.bufAddr(inBuf)) + int32(((y0-w.y0)*winW+(x0-w.x0))*C))
+				f.c.I32Const(int32(cg.lay.Input) + int32((y0*in0.W+x0)*C))
+				f.c.I32Const(int32((x1 - x0) * C))
+				f.c.I32Const(int32(y1 - y0))
+				f.c.I32Const(int32(winW * C))
+				f.c.I32Const(int32(in0.W * C))
+				f.c.Call(fnCopy)
+			}
+			for i := 0; i < K; i++ {
+				if i > 0 {
+					before(i, true)
+				}
+				call(i, steps[i])
+				if i == K-1 {
+					cg.stageCopies(f, fnCopy, pi, pj, pw.buf)
+				}
+				after(i)
+			}
+		}
+		for i := K; i < n; i++ {
+			before(i, true)
+			call(i, nil)
+			after(i)
+		}
+	}
+	idx := f.add("run", nil, nil)
+	cg.mod.ExportFunc("run", idx)
+}
+
+// stageCopies copies patch (pi, pj)'s tile from each patch-stage buffer into its
+// full-size stage buffer.
+func (cg *codegen) stageCopies(f *kfn, fnCopy uint32, pi, pj int, buf map[int]window) {
+	ex, info := cg.ex, cg.plan.Patch
+	gh, gw := info.GrainHW[0], info.GrainHW[1]
+	full := ex.Full[ex.Split].Ins[0]
+	C := full.C
+	ty, tx := pi*gh, pj*gw
+	for _, sc := range ex.StageCopies {
+		w := buf[sc.From]
+		ww := w.x1 - w.x0
+		f.c.I32Const(int32(cg.bufAddr(sc.To)) + int32((ty*full.W+tx)*C))
+		f.c.I32Const(int32(cg.bufAddr(sc.From)) + int32(((ty-w.y0)*ww+(tx-w.x0))*C))
+		f.c.I32Const(int32(gw * C))
+		f.c.I32Const(int32(gh))
+		f.c.I32Const(int32(full.W * C))
+		f.c.I32Const(int32(ww * C))
+		f.c.Call(fnCopy)
+	}
+}
+
+// wasmPage is the WebAssembly page size, 64 KiB (Core Specification §2.3.8 memory types).
+const wasmPage = 65536
+
+// slots says where the host writes each graph input and reads each output.
+func (cg *codegen) slots() (ins, outs []Slot, err error) {
+	ex := cg.ex
+	find := func(t int, output bool) (Slot, error) {
+		grp := ex.TensorGroup[t]
+		if grp < 0 {
+			return Slot{}, fmt.Errorf("graph tensor %s is not used by any operator", cg.g.Tensors[t].Name)
+		}
+		view := ex.GroupView[grp]
+		sl := Slot{Tensor: view, Boundary: t, Bytes: cg.g.Tensors[view].Bytes()}
+		if !output && ex.Split > 0 {
+			if ex.Steps[0].Ins[0].Group != grp {
+				return Slot{}, fmt.Errorf("patch-based execution needs the network input to feed operator 0")
+			}
+			sl.Offset = cg.lay.Input
+			return sl, nil
+		}
+		for i := range ex.Steps {
+			if output && ex.Steps[i].Out.Group == grp {
+				sl.Offset = cg.bufAddr(ex.Out[i])
+				return sl, nil
+			}
+			for j, a := range ex.Steps[i].Ins {
+				if !output && a.Group == grp && !(ex.Split > 0 && i >= ex.Split) {
+					sl.Offset = cg.bufAddr(ex.In[i][j])
+					return sl, nil
+				}
+			}
+		}
+		return Slot{}, fmt.Errorf("graph tensor %s has no buffer", cg.g.Tensors[t].Name)
+	}
+	for _, t := range cg.g.Inputs {
+		s, err := find(t, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		ins = append(ins, s)
+	}
+	for _, t := range cg.g.Outputs {
+		s, err := find(t, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		outs = append(outs, s)
+	}
+	return ins, outs, nil
+}

@@ -1,0 +1,172 @@
+// Package sim runs generated kernels: it compiles an engine.Compiled module with
+// wazero, writes the input, executes the schedule and reads outputs, per-block
+// execution counts and per-region memory traffic back. Later work adds the
+// discrete-event machine model (CPU, DMA, bus) and energy on top of these counts.
+package sim
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+
+	"mcusim/engine"
+)
+
+// Runner compiles and runs generated modules. Compiled code is cached (in memory,
+// or in a directory when one is given), so running the same module again costs
+// no compilation. A Runner is safe for concurrent use.
+type Runner struct {
+	cache wazero.CompilationCache
+	rt    wazero.Runtime
+}
+
+// NewRunner makes a runner with wazero's optimising compiler. cacheDir, if not
+// empty, keeps compiled code across processes.
+func NewRunner(ctx context.Context, cacheDir string) (*Runner, error) {
+	var cache wazero.CompilationCache
+	if cacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("compilation cache %s: %v", cacheDir, err)
+		}
+		cache = c
+	} else {
+		cache = wazero.NewCompilationCache()
+	}
+	cfg := wazero.NewRuntimeConfigCompiler().WithCompilationCache(cache).WithCloseOnContextDone(true)
+	return &Runner{cache: cache, rt: wazero.NewRuntimeWithConfig(ctx, cfg)}, nil
+}
+
+// Close releases the runtime and the cache.
+func (r *Runner) Close(ctx context.Context) error {
+	err := r.rt.Close(ctx)
+	return errors.Join(err, r.cache.Close(ctx))
+}
+
+// Traffic is bytes read and written in one memory region.
+type Traffic struct {
+	Read  uint64 `json:"read"`
+	Write uint64 `json:"written"`
+}
+
+// Result is one execution.
+type Result struct {
+	// Outputs are the network outputs as the kernels produced them (the int8
+	// side of a folded DEQUANTIZE), one per graph output.
+	Outputs [][]byte
+	// Counts[i] is how often block i (Compiled.Blocks) ran.
+	Counts []uint64
+	// Bytes is the memory traffic per region, from each block's static access
+	// description times its count.
+	Bytes          map[string]Traffic
+	BlocksExecuted uint64
+	Compile        time.Duration
+	Wall           time.Duration
+}
+
+// ClobberError is a failed ownership check in verify mode: an operator touched
+// an arena byte that belongs to another live buffer, a freed byte, or a byte
+// outside the arena.
+type ClobberError struct {
+	Operator, Access, Want, Found string
+	Address                       int
+}
+
+func (e *ClobberError) Error() string {
+	return fmt.Sprintf("clobber: %s %s arena offset %d as %s, but the byte belongs to %s", e.Operator, e.Access, e.Address, e.Want, e.Found)
+}
+
+// Run executes c once on the given inputs (raw bytes of each graph input tensor,
+// in its own element type).
+func (r *Runner) Run(ctx context.Context, c *engine.Compiled, inputs [][]byte) (*Result, error) {
+	if len(inputs) != len(c.Inputs) {
+		return nil, fmt.Errorf("model %s takes %d inputs, got %d", c.Graph.Name, len(c.Inputs), len(inputs))
+	}
+	res := &Result{}
+	t0 := time.Now()
+	cm, err := r.rt.CompileModule(ctx, c.Wasm)
+	if err != nil {
+		return nil, fmt.Errorf("compiling the generated module: %v", err)
+	}
+	defer cm.Close(ctx)
+	res.Compile = time.Since(t0)
+	mod, err := r.rt.InstantiateModule(ctx, cm, wazero.NewModuleConfig().WithName(""))
+	if err != nil {
+		return nil, fmt.Errorf("instantiating the generated module: %v", err)
+	}
+	defer mod.Close(ctx)
+	mem := mod.Memory()
+	for i, s := range c.Inputs {
+		b, err := engine.ToKernelInput(c.Graph, s, inputs[i])
+		if err != nil {
+			return nil, err
+		}
+		if !mem.Write(s.Offset, b) {
+			return nil, fmt.Errorf("input %d does not fit the module memory", i)
+		}
+	}
+	run := mod.ExportedFunction("run")
+	t1 := time.Now()
+	_, err = run.Call(ctx)
+	res.Wall = time.Since(t1)
+	if err != nil {
+		return nil, r.explain(c, mem, err)
+	}
+	for _, s := range c.Outputs {
+		b, ok := mem.Read(s.Offset, uint32(s.Bytes))
+		if !ok {
+			return nil, fmt.Errorf("output outside the module memory")
+		}
+		res.Outputs = append(res.Outputs, append([]byte(nil), b...))
+	}
+	res.Counts = make([]uint64, len(c.Blocks))
+	res.Bytes = map[string]Traffic{}
+	for i, b := range c.Blocks {
+		v, _ := mem.ReadUint64Le(c.Layout.Counters + uint32(8*i))
+		res.Counts[i] = v
+		res.BlocksExecuted += v
+		for _, a := range b.Access {
+			t := res.Bytes[a.Region.String()]
+			t.Read += v * uint64(a.Read)
+			t.Write += v * uint64(a.Write)
+			res.Bytes[a.Region.String()] = t
+		}
+	}
+	return res, nil
+}
+
+// explain turns a trap into an error naming the operator; a failed ownership
+// check becomes a ClobberError.
+func (r *Runner) explain(c *engine.Compiled, mem api.Memory, err error) error {
+	rec, _ := mem.Read(c.Layout.Trap, 32)
+	u := func(off int) int { return int(int32(binary.LittleEndian.Uint32(rec[off:]))) }
+	step := u(0)
+	op := "the driver"
+	if step >= 0 && step < len(c.StepName) {
+		op = c.StepName[step]
+	}
+	if c.Verify && (u(8) != 0 || u(12) != 0) {
+		name := func(tag int) string {
+			switch {
+			case tag == 0:
+				return "no live buffer (freed)"
+			case tag == 0xffff:
+				return "nothing (outside the arena)"
+			case tag-1 < len(c.Buffers):
+				return fmt.Sprintf("buffer %d (%s)", tag-1, c.Buffers[tag-1])
+			}
+			return fmt.Sprintf("tag %d", tag)
+		}
+		access := "loads"
+		if u(16) == 1 {
+			access = "stores"
+		}
+		return &ClobberError{Operator: op, Access: access, Address: u(4), Want: name(u(8)), Found: name(u(12))}
+	}
+	return fmt.Errorf("%s trapped: %v", op, err)
+}
