@@ -55,7 +55,7 @@ func (cg *codegen) compile() (*Compiled, error) {
 			return nil, cg.opErr(i, err)
 		}
 	}
-	regions, err := cg.patchRegions()
+	regions, err := patchRegions(cg.plan)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,8 @@ func (f *kfn) zero() uint32 {
 	return z
 }
 
-// patchWindows are one patch's windows: per step [output, inputs...], per buffer.
+// patchWindows are one patch's windows: per step [output, inputs...], per
+// step operand group.
 type patchWindows struct {
 	steps [][]window
 	buf   map[int]window
@@ -180,12 +181,12 @@ type window struct{ y0, x0, y1, x1 int }
 // returns, per patch and step, the windows of the step's output and inputs
 // (MCUNetV2 §3.2: the receptive field of the tile). It refuses a schedule whose
 // planned patch tensors are not exactly the windows the tile needs.
-func (cg *codegen) patchRegions() ([]patchWindows, error) {
-	ex := cg.ex
-	if ex.Split == 0 {
+func patchRegions(pl *Plan) ([]patchWindows, error) {
+	ex := pl.Exec
+	if ex == nil || ex.Split == 0 {
 		return nil, nil
 	}
-	info := cg.plan.Patch
+	info := pl.Patch
 	p, K := info.Patches, ex.Split
 	gh, gw := info.GrainHW[0], info.GrainHW[1]
 	stage := ex.Full[K].Ins[0]
@@ -198,7 +199,7 @@ func (cg *codegen) patchRegions() ([]patchWindows, error) {
 			reg := map[int]window{}
 			tile := window{pi * gh, pj * gw, (pi + 1) * gh, (pj + 1) * gw}
 			for _, sc := range ex.StageCopies {
-				reg[sc.From] = tile
+				reg[sc.Group] = tile
 			}
 			union := func(b int, w window) {
 				if o, ok := reg[b]; ok {
@@ -209,7 +210,7 @@ func (cg *codegen) patchRegions() ([]patchWindows, error) {
 			steps := make([][]window, K)
 			for i := K - 1; i >= 0; i-- {
 				s, full := &ex.Steps[i], &ex.Full[i]
-				ow, ok := reg[ex.Out[i]]
+				ow, ok := reg[s.Out.Group]
 				if !ok {
 					return nil, fmt.Errorf("patch stage operator %d (%s) produces a tensor nobody reads", i, s.Name)
 				}
@@ -231,15 +232,15 @@ func (cg *codegen) patchRegions() ([]patchWindows, error) {
 							w = window{0, 0, 1, 1}
 						}
 					}
-					union(ex.In[i][j], w)
+					union(s.Ins[j].Group, w)
 				}
 				steps[i] = ws
 			}
 			// Second pass: input windows are the final (union) windows of the buffers.
 			for i := 0; i < K; i++ {
 				for j := range ex.Full[i].Ins {
-					w := reg[ex.In[i][j]]
 					a := ex.Steps[i].Ins[j]
+					w := reg[a.Group]
 					if w.y1-w.y0 > a.H || w.x1-w.x0 > a.W {
 						return nil, fmt.Errorf("patch schedule cannot be executed: operator %d (%s) needs a %dx%d window of input %d, the schedule plans %dx%d",
 							i, ex.Steps[i].Name, w.y1-w.y0, w.x1-w.x0, j, a.H, a.W)
@@ -398,7 +399,7 @@ func (cg *codegen) stageCopies(f *kfn, fnCopy uint32, pi, pj int, buf map[int]wi
 	C := full.C
 	ty, tx := pi*gh, pj*gw
 	for _, sc := range ex.StageCopies {
-		w := buf[sc.From]
+		w := buf[sc.Group]
 		ww := w.x1 - w.x0
 		f.c.I32Const(int32(cg.bufAddr(sc.To)) + int32((ty*full.W+tx)*C))
 		f.c.I32Const(int32(cg.bufAddr(sc.From)) + int32(((ty-w.y0)*ww+(tx-w.x0))*C))

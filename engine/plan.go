@@ -33,6 +33,8 @@ type Options struct {
 	// Auto searches p in 1..4 and every split (and the layer-based schedule) and
 	// keeps the lowest peak; ties go to the lowest MAC overhead.
 	Auto bool
+	// Sound makes Auto skip plans with Conflicts (what execution needs).
+	Sound bool
 }
 
 // Plan is a memory plan for one model.
@@ -54,6 +56,11 @@ type Plan struct {
 	// Buffers are the placed activation buffers (arena planners only).
 	Buffers    []Buffer    `json:"buffers,omitempty"`
 	Candidates []Candidate `json:"candidates,omitempty"`
+	// Conflicts are pairs of buffers that the placement puts on the same bytes
+	// while both are live: TinyEngine's identical-lifetime rule and its
+	// quarter-size stride-2 shrink can produce them (claims.md §7.4, §7.5).
+	// Executing such a plan clobbers; `mcusim run` refuses it unless asked.
+	Conflicts []Conflict `json:"conflicts,omitempty"`
 	// Exec is how the plan runs, for code generation; nil for the closed-form
 	// planners (analytic, act), which charge bytes without placing buffers.
 	Exec *Execution `json:"-"`
@@ -81,8 +88,9 @@ type Execution struct {
 	StageCopies []StageCopy
 }
 
-// StageCopy copies a patch tile from buffer From into buffer To (Plan.Buffers).
-type StageCopy struct{ From, To int }
+// StageCopy copies a patch tile of step operand group Group from buffer From into
+// buffer To (Plan.Buffers).
+type StageCopy struct{ Group, From, To int }
 
 // Layer is one step of the plan as the per-layer table shows it.
 type Layer struct {
@@ -105,9 +113,47 @@ type Buffer struct {
 	Offset int `json:"offset"`
 	Start  int `json:"start"`
 	End    int `json:"end"`
-	// ShrinkAt is the step of a stride-2 in-place depthwise after which only the
-	// first quarter of the buffer stays in use (claims.md §7.4); −1 if none.
+	// ShrinkAt is the step of a stride-2 in-place depthwise after which only its
+	// output, the first ShrinkTo bytes, stays in use (claims.md §7.4); −1 if none.
 	ShrinkAt int `json:"-"`
+	ShrinkTo int `json:"-"`
+}
+
+// Conflict is two buffers (Plan.Buffers indices) on the same bytes at Step.
+type Conflict struct {
+	A    int `json:"a"`
+	B    int `json:"b"`
+	Step int `json:"step"`
+}
+
+// conflicts finds the buffer pairs that are live at the same step and overlap in
+// address. After its stride-2 depthwise a shrunk buffer only holds the output.
+func conflicts(bufs []Buffer) []Conflict {
+	var out []Conflict
+	for i := range bufs {
+		for j := i + 1; j < len(bufs); j++ {
+			a, b := &bufs[i], &bufs[j]
+			lo, hi := max(a.Start, b.Start), min(a.End, b.End)
+			if lo >= hi || a.Offset >= b.Offset+b.Size || b.Offset >= a.Offset+a.Size {
+				continue
+			}
+			for t := lo; t < hi; t++ {
+				if a.Offset < b.Offset+extentAt(b, t) && b.Offset < a.Offset+extentAt(a, t) {
+					out = append(out, Conflict{A: i, B: j, Step: t})
+					break
+				}
+			}
+		}
+	}
+	return out
+}
+
+// extentAt is the bytes buffer b occupies during step t.
+func extentAt(b *Buffer, t int) int {
+	if b.ShrinkAt >= 0 && t > b.ShrinkAt {
+		return b.ShrinkTo
+	}
+	return b.Size
 }
 
 // Candidate is one schedule tried by the automatic search.
@@ -119,6 +165,7 @@ type Candidate struct {
 	PeakSRAM     int     `json:"peak_sram_bytes"`
 	MACsOverhead float64 `json:"macs_overhead_total"`
 	PatchInputHW [2]int  `json:"patch_input_hw"`
+	Conflicts    int     `json:"conflicts,omitempty"`
 	Error        string  `json:"error,omitempty"`
 }
 
@@ -138,7 +185,7 @@ func (prog *Program) Plan(opt Options) (*Plan, error) {
 		return nil, fmt.Errorf("unknown planner %q; known: %s", opt.Planner, strings.Join(Planners(), ", "))
 	}
 	if opt.Auto {
-		return prog.autoPlan(opt.Planner)
+		return prog.autoPlan(opt.Planner, opt.Sound)
 	}
 	if opt.Patches < 0 {
 		return nil, fmt.Errorf("--patches must be at least 1, got %d", opt.Patches)
@@ -218,6 +265,7 @@ func (prog *Program) plan(planner string, patches, split int) (*Plan, error) {
 	}
 	pl.Scratch = pl.SBuf + pl.KBuf
 	pl.PeakSRAM = pl.Arena + pl.Scratch
+	pl.Conflicts = conflicts(pl.Buffers)
 	if planner == PlannerTFLM {
 		pl.Layers = graphLayers(prog.Graph, live)
 	} else {
@@ -236,7 +284,7 @@ func (prog *Program) splitBlockOf(split int) int {
 	return s[split].Block
 }
 
-func (prog *Program) autoPlan(planner string) (*Plan, error) {
+func (prog *Program) autoPlan(planner string, sound bool) (*Plan, error) {
 	if planner == PlannerAct || planner == PlannerTFLM {
 		return nil, fmt.Errorf("--auto searches patch schedules, which planner %s does not model; use analytic or tinyengine", planner)
 	}
@@ -259,7 +307,18 @@ func (prog *Program) autoPlan(planner string) (*Plan, error) {
 			c.PeakSRAM = pl.PeakSRAM
 			c.MACsOverhead = pl.Patch.MACsOverheadTotal
 			c.PatchInputHW = pl.Patch.PatchInputHW
+			c.Conflicts = len(pl.Conflicts)
 			cands = append(cands, c)
+			if sound {
+				if len(pl.Conflicts) > 0 {
+					continue
+				}
+				if _, err := patchRegions(pl); err != nil {
+					c.Error = err.Error()
+					cands[len(cands)-1] = c
+					continue
+				}
+			}
 			if better(pl, best) {
 				best = pl
 			}

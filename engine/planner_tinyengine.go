@@ -127,6 +127,11 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, pl *Plan) ([]int, e
 		}
 		start := i
 		if renamed := b >= ng; renamed {
+			// TinyEngine creates the renamed stage buffer when its first reader
+			// touches it, so that reader is not "later": with no later reader it
+			// lives to the end (end = N). Reproduced for exact addresses; it is
+			// what makes two stage buffers share bytes under the identical-lifetime
+			// rule (Plan.Conflicts reports it).
 			start = 0
 			if edgeDW == i {
 				// The renamed input and the depthwise output share a graph id in
@@ -151,7 +156,11 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, pl *Plan) ([]int, e
 	pl.Buffers = make([]Buffer, 0, len(rects))
 	for _, r := range rects {
 		pl.Arena = max(pl.Arena, r.addr+r.size)
-		pl.Buffers = append(pl.Buffers, Buffer{Group: r.group, Size: r.size, Offset: r.addr, Start: r.start, End: r.end, ShrinkAt: r.shrinkAt})
+		b := Buffer{Group: r.group, Size: r.size, Offset: r.addr, Start: r.start, End: r.end, ShrinkAt: r.shrinkAt}
+		if r.shrinkAt >= 0 {
+			b.ShrinkTo = align4(steps[r.shrinkAt].Out.Bytes())
+		}
+		pl.Buffers = append(pl.Buffers, b)
 		for i := r.start; i < r.end && i < n; i++ {
 			live[i] += r.size
 		}
@@ -168,7 +177,7 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, pl *Plan) ([]int, e
 	}
 	for g, r := range renamed {
 		if r >= 0 {
-			ex.StageCopies = append(ex.StageCopies, StageCopy{From: rectOf[find(g)], To: rectOf[find(r)]})
+			ex.StageCopies = append(ex.StageCopies, StageCopy{Group: g, From: rectOf[find(g)], To: rectOf[find(r)]})
 		}
 	}
 	pl.Exec = ex

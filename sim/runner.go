@@ -38,7 +38,7 @@ func NewRunner(ctx context.Context, cacheDir string) (*Runner, error) {
 	} else {
 		cache = wazero.NewCompilationCache()
 	}
-	cfg := wazero.NewRuntimeConfigCompiler().WithCompilationCache(cache).WithCloseOnContextDone(true)
+	cfg := wazero.NewRuntimeConfigCompiler().WithCompilationCache(cache)
 	return &Runner{cache: cache, rt: wazero.NewRuntimeWithConfig(ctx, cfg)}, nil
 }
 

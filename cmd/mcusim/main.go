@@ -5,6 +5,7 @@
 //	mcusim boards                      list the board database
 //	mcusim memory --model M [...]      plan memory (layer or patch based)
 //	mcusim fit [--models ...]          which models fit which boards
+//	mcusim run --model M [...]         run the generated kernels (WASM), bit-exact check
 //
 // Every verb takes --json and then prints one JSON object on stdout. Bad input
 // exits with code 2 and one line on stderr that says what and where.
@@ -37,6 +38,7 @@ func verbs() []verb {
 		{"boards", "list the boards with core, clock, SRAM, Flash and power", cmdBoards},
 		{"memory", "plan peak SRAM and Flash of a model (layer- or patch-based)", cmdMemory},
 		{"fit", "table of peak SRAM (layer vs patch), Flash and fit for models × boards", cmdFit},
+		{"run", "generate the kernels, run them under wazero, check them against the reference", cmdRun},
 	}
 }
 

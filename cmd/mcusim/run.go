@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"mcusim"
+	"mcusim/engine"
+)
+
+func cmdRun(args []string, out io.Writer) error {
+	var f scheduleFlags
+	fs := newFlags("run", "--model M [--engine E] [--planner P] [--patches P (--split-op K | --split-block N) | --auto] [--verify] [--input FILE | --seed N] [--dump-wasm FILE] [--json]", out)
+	f.register(fs)
+	eng := fs.String("engine", engine.StyleTinyEngine, "kernel style: "+strings.Join(engine.Styles(), ", "))
+	verify := fs.Bool("verify", false, "check shadow ownership on every activation load and store (a clobber fails the run)")
+	input := fs.String("input", "", "raw input tensor file (NHWC, the model's input element type)")
+	seed := fs.Uint64("seed", 1, "seed of the random input when --input is not given")
+	wseed := fs.Int64("weight-seed", 0, "seed of the synthetic weights of models without weights (zoo, JSON)")
+	dump := fs.String("dump-wasm", "", "write the generated WebAssembly module to FILE")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if f.model == "" {
+		return usagef("--model is required (a zoo name, .tflite or .json path; see mcusim models)")
+	}
+	if f.board != "" {
+		return usagef("--board is not used by run; see mcusim memory --board")
+	}
+	opt, err := f.options()
+	if err != nil {
+		return err
+	}
+	g, err := mcusim.LoadModel(f.model)
+	if err != nil {
+		return err
+	}
+	ro := mcusim.RunOptions{Engine: *eng, Plan: opt, Verify: *verify, Seed: *seed, WeightSeed: *wseed}
+	if *input != "" {
+		if ro.Input, err = os.ReadFile(*input); err != nil {
+			return err
+		}
+	}
+	if *dump != "" {
+		ro.DumpWasm = func(b []byte) error { return os.WriteFile(*dump, b, 0o644) }
+	}
+	rep, err := mcusim.Run(context.Background(), g, ro)
+	if err != nil {
+		if rep != nil && f.json {
+			_ = writeJSON(out, rep)
+		}
+		return err
+	}
+	if f.json {
+		if err := writeJSON(out, rep); err != nil {
+			return err
+		}
+	} else {
+		printRun(out, rep)
+	}
+	if !rep.BitExact {
+		return fmt.Errorf("output differs from the reference executor (a code generation bug; please report it with --dump-wasm)")
+	}
+	return nil
+}
+
+func printRun(out io.Writer, r *mcusim.RunReport) {
+	fmt.Fprintf(out, "model      %s  (%.2fM MACs executed)\n", r.Model, float64(r.MACs)/1e6)
+	fmt.Fprintf(out, "engine     %s kernels, %s planner, %s-based\n", r.Engine, r.Planner, r.Schedule)
+	if p := r.Patch; p != nil {
+		fmt.Fprintf(out, "patches    %dx%d over the first %d operators; patch input %dx%d\n", p.Patches, p.Patches, p.SplitOp, p.PatchInputHW[0], p.PatchInputHW[1])
+	}
+	fmt.Fprintf(out, "arena      %d B (peak SRAM %d B), run in exactly the planned arena\n", r.Arena, r.PeakSRAM)
+	check := "counting"
+	if r.Verify {
+		check = "verify (shadow ownership checked on every activation access): no clobbers"
+	}
+	fmt.Fprintf(out, "mode       %s\n", check)
+	fmt.Fprintf(out, "bit-exact  %v (vs the reference executor)\n", r.BitExact)
+	fmt.Fprintf(out, "blocks     %d blocks, %d executions\n", r.Blocks, r.BlocksExec)
+	for _, reg := range []string{"flash", "arena", "scratch", "input"} {
+		if t, ok := r.Bytes[reg]; ok {
+			fmt.Fprintf(out, "  %-8s read %d B, written %d B\n", reg, t.Read, t.Write)
+		}
+	}
+	fmt.Fprintf(out, "output     %s %v, argmax %d\n", r.OutputDType, abbreviate(r.Output, 16), r.Argmax)
+	fmt.Fprintf(out, "speed      %.1f ms (%.0f MMAC/s), compile %.1f ms, module %d B\n", r.WallMS, r.MMACPerSecond, r.CompileMS, r.WasmBytes)
+}
+
+func abbreviate(v []int64, n int) string {
+	if len(v) <= n {
+		return fmt.Sprint(v)
+	}
+	return fmt.Sprintf("%v … (%d values)", v[:n], len(v))
+}
