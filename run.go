@@ -41,6 +41,7 @@ type RunReport struct {
 	Engine        string                 `json:"engine"`
 	Planner       string                 `json:"planner"`
 	Schedule      string                 `json:"schedule"`
+	PlanNote      string                 `json:"plan_note,omitempty"`
 	Patch         *engine.PatchInfo      `json:"patch,omitempty"`
 	PeakSRAM      int                    `json:"peak_sram_bytes"`
 	Arena         int                    `json:"arena_bytes"`
@@ -78,9 +79,20 @@ func Run(ctx context.Context, g *models.Graph, opt RunOptions) (*RunReport, erro
 	if err != nil {
 		return nil, err
 	}
+	note := ""
 	if len(plan.Conflicts) > 0 {
+		// TinyEngine's exact allocation would clobber; run the strict variant
+		// and say so.
 		c := plan.Conflicts[0]
-		return nil, fmt.Errorf("the %s plan puts buffers %d and %d on the same bytes while both are live (step %d), so it cannot run; choose another split or --auto", plan.Planner, c.A, c.B, c.Step)
+		note = fmt.Sprintf("TinyEngine's allocation puts buffers %d and %d on the same bytes while both are live (step %d); ran the strict variant of its allocator instead", c.A, c.B, c.Step)
+		strict := opt.Plan
+		strict.Strict = true
+		if plan, err = engine.PlanMemory(g, strict); err != nil {
+			return nil, err
+		}
+		if len(plan.Conflicts) > 0 {
+			return nil, fmt.Errorf("the %s plan has buffers on the same bytes while both are live even without TinyEngine's quirks", plan.Planner)
+		}
 	}
 	comp, err := engine.Compile(g, plan, engine.CompileOptions{Style: opt.Engine, Verify: opt.Verify})
 	if err != nil {
@@ -102,7 +114,7 @@ func Run(ctx context.Context, g *models.Graph, opt RunOptions) (*RunReport, erro
 		}
 		defer r.Close(ctx)
 	}
-	rep := &RunReport{Model: g.Name, Engine: opt.Engine, Planner: plan.Planner, Schedule: plan.Schedule,
+	rep := &RunReport{Model: g.Name, Engine: opt.Engine, Planner: plan.Planner, Schedule: plan.Schedule, PlanNote: note,
 		Patch: plan.Patch, PeakSRAM: plan.PeakSRAM, Arena: plan.Arena, Verify: opt.Verify,
 		Clobbers: []string{}, Blocks: len(comp.Blocks), MACs: plan.MACs, WasmBytes: len(comp.Wasm)}
 	if plan.Patch != nil {

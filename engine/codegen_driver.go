@@ -44,6 +44,7 @@ func (cg *codegen) compile() (*Compiled, error) {
 	}
 	cg.lay.Counters = uint32(align(int(cg.lay.Shadow)+shadowBytes, 16))
 
+	cg.importHost()
 	cg.fnRequant = cg.genRequant()
 	if cg.opt.Verify {
 		cg.fnCheck = cg.genCheck()

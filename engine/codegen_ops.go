@@ -9,6 +9,12 @@ import (
 // prepare writes a step's constants into Flash and checks that it can run.
 func (cg *codegen) prepare(i int) (stepKernel, error) {
 	s := &cg.ex.Steps[i]
+	if hostKinds[s.Kind] {
+		if i < cg.ex.Split {
+			return stepKernel{}, fmt.Errorf("%s cannot run in the patch stage", s.Kind)
+		}
+		return stepKernel{}, nil
+	}
 	switch s.Kind {
 	case models.Conv2D, models.DepthwiseConv2D, models.FullyConnected:
 		if s.Kind == models.FullyConnected && cg.g.Out(s.Op, 0).Elements() != s.Cout {
@@ -24,13 +30,19 @@ func (cg *codegen) prepare(i int) (stepKernel, error) {
 	case models.Mean:
 		return cg.prepareMean(s)
 	}
-	return stepKernel{}, fmt.Errorf("%s cannot be executed yet; supported: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, MUL, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, CONCATENATION", s.Kind)
+	return stepKernel{}, fmt.Errorf("%s cannot be executed yet; supported: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, MUL, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, CONCATENATION (and SOFTMAX, RESIZE_NEAREST_NEIGHBOR, PAD through the host)", s.Kind)
 }
 
 // genStep generates the function of step i in the configured style.
 func (cg *codegen) genStep(i int, k *stepKernel) error {
 	s := &cg.ex.Steps[i]
 	f := cg.newFn(numStepParams)
+	switch {
+	case hostKinds[s.Kind]:
+		cg.genHostStep(i, f)
+		k.fn = f.add(fmt.Sprintf("op%d_%s", i, s.Kind), stepParamTypes, nil)
+		return nil
+	}
 	switch s.Kind {
 	case models.Conv2D, models.FullyConnected:
 		if cg.opt.Style == StyleTFLMRef {
@@ -124,15 +136,18 @@ func (cg *codegen) prepareElementwise(s *Step) (stepKernel, error) {
 					return stepKernel{}, fmt.Errorf("operand %s is not an input of the step", tt.Name)
 				}
 			}
-			oc := out.Dim(-1)
+			// Broadcast relative to the loop domain: the step's final output
+			// (the SE gate chain runs on 1×1×C values inside the H×W×C loop).
+			final := g.Out(s.Op, 0)
+			oc := final.Dim(-1)
 			switch n := tt.Elements(); {
-			case n == out.Elements():
+			case n == final.Elements():
 			case n == 1:
 				o.bcast = 2
 			case n == oc && tt.Dim(-1) == oc:
 				o.bcast = 1
 			default:
-				return stepKernel{}, fmt.Errorf("operand %s of shape %v does not broadcast to %v", tt.Name, tt.Shape, out.Shape)
+				return stepKernel{}, fmt.Errorf("operand %s of shape %v does not broadcast to %v", tt.Name, tt.Shape, final.Shape)
 			}
 			opnds[j] = o
 		}

@@ -86,6 +86,7 @@ func Lower(g *models.Graph) (*Program, error) {
 		return t
 	}
 	padOf := map[int]models.Padding{} // tensor produced by a folded PAD → its padding
+	padSrc := map[int]int{}           // tensor produced by a folded PAD → the unpadded tensor
 	consumers := make([][]int, nt)
 	for oi, op := range g.Ops {
 		for _, ti := range op.Inputs {
@@ -119,6 +120,10 @@ func Lower(g *models.Graph) (*Program, error) {
 					p = models.Padding{Top: p.Top + q.Top, Bottom: p.Bottom + q.Bottom, Left: p.Left + q.Left, Right: p.Right + q.Right}
 				}
 				padOf[op.Outputs[0]] = p
+				padSrc[op.Outputs[0]] = op.Inputs[0]
+				if src, ok := padSrc[op.Inputs[0]]; ok {
+					padSrc[op.Outputs[0]] = src
+				}
 				alias[op.Outputs[0]] = root(op.Inputs[0])
 			}
 		case models.Add:
@@ -148,11 +153,16 @@ func Lower(g *models.Graph) (*Program, error) {
 		if view[r] < 0 {
 			view[r] = r // ties keep the original tensor (a TRANSPOSE output is not the view)
 		}
-		if g.Tensors[t].Bytes() < g.Tensors[view[r]].Bytes() {
+		// Ties go to the int8 member (the QUANTIZE output behind a uint8 input),
+		// then to the original tensor.
+		bt, bv := g.Tensors[t].Bytes(), g.Tensors[view[r]].Bytes()
+		if bt < bv || bt == bv && g.Tensors[t].DType == models.Int8 && g.Tensors[view[r]].DType != models.Int8 {
 			view[r] = t
 		}
 	}
 	group := map[int]int{}
+	// act describes operand t as the operator sees it (a folded PAD's output as
+	// the unpadded input), in the buffer of its alias group.
 	act := func(t int) Act {
 		r := root(t)
 		id, ok := group[r]
@@ -160,7 +170,10 @@ func Lower(g *models.Graph) (*Program, error) {
 			id = len(group)
 			group[r] = id
 		}
-		v := g.Tensors[view[r]]
+		if src, ok := padSrc[t]; ok {
+			t = src
+		}
+		v := g.Tensors[t]
 		h, w, c := v.HWC()
 		return Act{Group: id, H: h, W: w, C: c, Bits: v.DType.Bits()}
 	}

@@ -35,6 +35,10 @@ type Options struct {
 	Auto bool
 	// Sound makes Auto skip plans with Conflicts (what execution needs).
 	Sound bool
+	// Strict departs from TinyEngine where its allocator lets live buffers share
+	// bytes: identical lifetimes count as overlapping and a stride-2 in-place
+	// buffer keeps its whole output, not a quarter (claims.md §7.4, §7.5).
+	Strict bool
 }
 
 // Plan is a memory plan for one model.
@@ -185,7 +189,7 @@ func (prog *Program) Plan(opt Options) (*Plan, error) {
 		return nil, fmt.Errorf("unknown planner %q; known: %s", opt.Planner, strings.Join(Planners(), ", "))
 	}
 	if opt.Auto {
-		return prog.autoPlan(opt.Planner, opt.Sound)
+		return prog.autoPlan(opt.Planner, opt.Sound, opt.Strict)
 	}
 	if opt.Patches < 0 {
 		return nil, fmt.Errorf("--patches must be at least 1, got %d", opt.Patches)
@@ -194,7 +198,7 @@ func (prog *Program) Plan(opt Options) (*Plan, error) {
 		if opt.SplitOp != 0 || opt.SplitBlock != 0 {
 			return nil, fmt.Errorf("a split needs --patches P (P ≥ 1)")
 		}
-		return prog.plan(opt.Planner, 0, 0)
+		return prog.plan(opt.Planner, 0, 0, opt.Strict)
 	}
 	if opt.SplitOp != 0 && opt.SplitBlock != 0 {
 		return nil, fmt.Errorf("give either --split-op or --split-block, not both")
@@ -209,7 +213,7 @@ func (prog *Program) Plan(opt Options) (*Plan, error) {
 	} else if split == 0 {
 		return nil, fmt.Errorf("--patches needs --split-op K or --split-block N (or use --auto)")
 	}
-	return prog.plan(opt.Planner, opt.Patches, split)
+	return prog.plan(opt.Planner, opt.Patches, split, opt.Strict)
 }
 
 func validPlanner(name string) bool {
@@ -222,7 +226,7 @@ func validPlanner(name string) bool {
 }
 
 // plan runs one planner on one schedule; patches == 0 is layer-based.
-func (prog *Program) plan(planner string, patches, split int) (*Plan, error) {
+func (prog *Program) plan(planner string, patches, split int, strict bool) (*Plan, error) {
 	steps := prog.Steps
 	var info *PatchInfo
 	if patches > 0 {
@@ -251,7 +255,7 @@ func (prog *Program) plan(planner string, patches, split int) (*Plan, error) {
 		pl.Arena = maxOf(live)
 	case PlannerTinyEngine:
 		var err error
-		live, err = tinyEnginePlace(prog, steps, split, pl)
+		live, err = tinyEnginePlace(prog, steps, split, strict, pl)
 		if err != nil {
 			return nil, err
 		}
@@ -284,11 +288,11 @@ func (prog *Program) splitBlockOf(split int) int {
 	return s[split].Block
 }
 
-func (prog *Program) autoPlan(planner string, sound bool) (*Plan, error) {
+func (prog *Program) autoPlan(planner string, sound, strict bool) (*Plan, error) {
 	if planner == PlannerAct || planner == PlannerTFLM {
 		return nil, fmt.Errorf("--auto searches patch schedules, which planner %s does not model; use analytic or tinyengine", planner)
 	}
-	best, err := prog.plan(planner, 0, 0)
+	best, err := prog.plan(planner, 0, 0, strict)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +300,7 @@ func (prog *Program) autoPlan(planner string, sound bool) (*Plan, error) {
 	for p := 1; p <= 4; p++ {
 		for k := 1; k < len(prog.Steps); k++ {
 			c := Candidate{Schedule: "patch", Patches: p, SplitOp: k, SplitBlock: prog.splitBlockOf(k)}
-			pl, err := prog.plan(planner, p, k)
+			pl, err := prog.plan(planner, p, k, strict)
 			if err != nil {
 				c.Error = err.Error()
 				cands = append(cands, c)

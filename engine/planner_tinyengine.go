@@ -19,6 +19,7 @@ type rect struct {
 	addr       int
 	order      int // creation order, the tie-break of the size sort
 	shrinkAt   int // stride-2 in-place depthwise step, −1 if none (claims.md §7.4)
+	shrinkTo   int // bytes of that depthwise's output
 }
 
 // align4 rounds a byte count up to TinyEngine's 4-byte tensor alignment (§7.1).
@@ -31,7 +32,7 @@ func align4(n int) int { return (n + 3) &^ 3 }
 // address with TinyEngine's strict lifetime-overlap test. In patch mode (split > 0)
 // the buffers read by the per-layer stage are renamed and live from step 0 (§7.3).
 // It fills pl.Arena and pl.Buffers and returns the bytes live at each step.
-func tinyEnginePlace(prog *Program, steps []Step, split int, pl *Plan) ([]int, error) {
+func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, pl *Plan) ([]int, error) {
 	n := len(steps)
 	ng := prog.Groups
 	// Buffer identity per operand: groups produced in the patch stage and read by
@@ -149,7 +150,12 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, pl *Plan) ([]int, e
 		}
 		touch(i, outs[i], steps[i].Out.Bytes())
 	}
-	if err := firstFit(rects, tinyEngineLimit); err != nil {
+	for i := range rects {
+		if rects[i].shrinkAt >= 0 {
+			rects[i].shrinkTo = align4(steps[rects[i].shrinkAt].Out.Bytes())
+		}
+	}
+	if err := firstFit(rects, tinyEngineLimit, strict); err != nil {
 		return nil, fmt.Errorf("model %s: %v", prog.Graph.Name, err)
 	}
 	live := make([]int, n)
@@ -157,9 +163,7 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, pl *Plan) ([]int, e
 	for _, r := range rects {
 		pl.Arena = max(pl.Arena, r.addr+r.size)
 		b := Buffer{Group: r.group, Size: r.size, Offset: r.addr, Start: r.start, End: r.end, ShrinkAt: r.shrinkAt}
-		if r.shrinkAt >= 0 {
-			b.ShrinkTo = align4(steps[r.shrinkAt].Out.Bytes())
-		}
+		b.ShrinkTo = r.shrinkTo
 		pl.Buffers = append(pl.Buffers, b)
 		for i := r.start; i < r.end && i < n; i++ {
 			live[i] += r.size
@@ -194,7 +198,10 @@ func lastReadAfter(lastRead []int, b, i, n int) int {
 // overlaps is TinyEngine's lifetime test: an endpoint of one interval strictly
 // inside the other. Two identical intervals do not overlap — a quirk of the
 // released allocator that we keep for bit-exact addresses (claims.md §7.5).
-func overlaps(a, b *rect) bool {
+func overlaps(a, b *rect, strict bool) bool {
+	if strict && a.start == b.start && a.end == b.end {
+		return true
+	}
 	return (a.start < b.start && b.start < a.end) || (a.start < b.end && b.end < a.end) ||
 		(b.start < a.start && a.start < b.end) || (b.start < a.end && a.end < b.end)
 }
@@ -202,7 +209,7 @@ func overlaps(a, b *rect) bool {
 // firstFit places rectangles largest first (ties in creation order) at the lowest
 // address whose free run holds them, after removing the extents of every placed
 // rectangle whose lifetime overlaps (claims.md §7.5).
-func firstFit(rects []rect, limit int) error {
+func firstFit(rects []rect, limit int, strict bool) error {
 	order := make([]int, len(rects))
 	for i := range order {
 		order[i] = i
@@ -216,12 +223,15 @@ func firstFit(rects []rect, limit int) error {
 		taken = taken[:0]
 		for _, pi := range placed {
 			p := &rects[pi]
-			if !overlaps(r, p) {
+			if !overlaps(r, p, strict) {
 				continue
 			}
 			ext := p.size
 			if p.shrinkAt >= 0 && r.start > p.shrinkAt {
 				ext = (p.size + 3) / 4 // stride-2 output: a quarter of the input (§7.4)
+				if strict {
+					ext = p.shrinkTo // what the output really occupies
+				}
 			}
 			taken = append(taken, span{p.addr, p.addr + ext})
 		}

@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -21,8 +22,10 @@ import (
 // or in a directory when one is given), so running the same module again costs
 // no compilation. A Runner is safe for concurrent use.
 type Runner struct {
-	cache wazero.CompilationCache
-	rt    wazero.Runtime
+	cache    wazero.CompilationCache
+	rt       wazero.Runtime
+	hostOnce sync.Once
+	hostErr  error
 }
 
 // NewRunner makes a runner with wazero's optimising compiler. cacheDir, if not
@@ -95,7 +98,11 @@ func (r *Runner) Run(ctx context.Context, c *engine.Compiled, inputs [][]byte) (
 	}
 	defer cm.Close(ctx)
 	res.Compile = time.Since(t0)
-	mod, err := r.rt.InstantiateModule(ctx, cm, wazero.NewModuleConfig().WithName(""))
+	if err := r.hostModule(ctx); err != nil {
+		return nil, err
+	}
+	hostCtx := context.WithValue(ctx, compiledKey{}, c)
+	mod, err := r.rt.InstantiateModule(hostCtx, cm, wazero.NewModuleConfig().WithName(""))
 	if err != nil {
 		return nil, fmt.Errorf("instantiating the generated module: %v", err)
 	}
@@ -112,7 +119,7 @@ func (r *Runner) Run(ctx context.Context, c *engine.Compiled, inputs [][]byte) (
 	}
 	run := mod.ExportedFunction("run")
 	t1 := time.Now()
-	_, err = run.Call(ctx)
+	_, err = run.Call(hostCtx)
 	res.Wall = time.Since(t1)
 	if err != nil {
 		return nil, r.explain(c, mem, err)
@@ -138,6 +145,33 @@ func (r *Runner) Run(ctx context.Context, c *engine.Compiled, inputs [][]byte) (
 		}
 	}
 	return res, nil
+}
+
+// compiledKey carries the running module's description to host_op.
+type compiledKey struct{}
+
+// hostModule instantiates the "env" module with host_op once per runtime.
+func (r *Runner) hostModule(ctx context.Context) error {
+	r.hostOnce.Do(func() {
+		_, r.hostErr = r.rt.NewHostModuleBuilder("env").
+			NewFunctionBuilder().
+			WithFunc(func(ctx context.Context, m api.Module, step uint32) {
+				c, _ := ctx.Value(compiledKey{}).(*engine.Compiled)
+				if c == nil {
+					panic("host_op called outside Runner.Run")
+				}
+				buf, ok := m.Memory().Read(0, m.Memory().Size())
+				if !ok {
+					panic("host_op: memory not readable")
+				}
+				if err := c.HostOp(int(step), buf); err != nil {
+					panic(err)
+				}
+			}).
+			Export("host_op").
+			Instantiate(ctx)
+	})
+	return r.hostErr
 }
 
 // explain turns a trap into an error naming the operator; a failed ownership

@@ -118,6 +118,10 @@ func printPlan(out io.Writer, rep memoryReport) {
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "Flash     %d B (%s) weights + bias + scale\n", p.Flash, kib(p.Flash))
+	if n := len(p.Conflicts); n > 0 {
+		c := p.Conflicts[0]
+		fmt.Fprintf(out, "warning   %d buffer pair(s) share bytes while live (e.g. buffers %d and %d at step %d): TinyEngine's allocator allows it, execution would clobber\n", n, c.A, c.B, c.Step)
+	}
 	if rep.Fit != nil {
 		fmt.Fprintf(out, "board     %s: SRAM %s, Flash %s -> %s\n", rep.Fit.Board, kib(rep.Fit.SRAMBytes), kib(rep.Fit.FlashBytes), rep.Fit.Verdict)
 	}

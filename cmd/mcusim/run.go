@@ -74,6 +74,9 @@ func printRun(out io.Writer, r *mcusim.RunReport) {
 		fmt.Fprintf(out, "patches    %dx%d over the first %d operators; patch input %dx%d\n", p.Patches, p.Patches, p.SplitOp, p.PatchInputHW[0], p.PatchInputHW[1])
 	}
 	fmt.Fprintf(out, "arena      %d B (peak SRAM %d B), run in exactly the planned arena\n", r.Arena, r.PeakSRAM)
+	if r.PlanNote != "" {
+		fmt.Fprintf(out, "note       %s\n", r.PlanNote)
+	}
 	check := "counting"
 	if r.Verify {
 		check = "verify (shadow ownership checked on every activation access): no clobbers"

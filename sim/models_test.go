@@ -1,0 +1,83 @@
+package sim_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"mcusim"
+	"mcusim/engine"
+	"mcusim/models"
+	"mcusim/models/datadir"
+	"mcusim/models/tflite"
+	"mcusim/models/zoo"
+	"mcusim/sim"
+)
+
+// allModels is every model the foundation loads: the zoo and every .tflite under
+// the shared data folder that loads (the others fail cleanly at load time).
+func allModels(t *testing.T) []*models.Graph {
+	var gs []*models.Graph
+	for _, e := range zoo.Entries() {
+		g, err := zoo.Load(e.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs = append(gs, g)
+	}
+	dir := datadir.Require(t)
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && strings.HasSuffix(p, ".tflite") {
+			if g, lerr := tflite.Load(p); lerr == nil {
+				gs = append(gs, g)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gs
+}
+
+// TestRunAllModels runs every model end to end, layer-based and with the --auto
+// patch schedule, in verify mode: outputs bit-identical to the reference
+// executor, no clobbers, in an arena of exactly the plan's size (DESIGN.md "A
+// plan is checked by running it").
+func TestRunAllModels(t *testing.T) {
+	ctx := context.Background()
+	r, err := sim.NewRunner(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(ctx)
+	for _, g := range allModels(t) {
+		for _, auto := range []bool{false, true} {
+			name := g.Name + "/layer"
+			if auto {
+				name = g.Name + "/auto"
+			}
+			t.Run(name, func(t *testing.T) {
+				if (raceEnabled || testing.Short()) && g.MACs() > 30e6 {
+					t.Skipf("%.0fM MACs: run without -race/-short (make test does)", float64(g.MACs())/1e6)
+				}
+				rep, err := mcusim.Run(ctx, g, mcusim.RunOptions{Plan: engine.Options{Planner: engine.PlannerTinyEngine, Auto: auto},
+					Verify: true, Seed: 7, Runner: r})
+				var clob *sim.ClobberError
+				if errors.As(err, &clob) {
+					t.Fatalf("clobber: %v", err)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !rep.BitExact {
+					t.Fatalf("output differs from the reference executor")
+				}
+				t.Logf("%s peak %d arena %d, %d blocks run, %.0f MMAC/s", rep.Schedule, rep.PeakSRAM, rep.Arena, rep.BlocksExec, rep.MMACPerSecond)
+			})
+		}
+	}
+}
