@@ -173,6 +173,7 @@ func (cg *codegen) genMean(i int, k *stepKernel, f *kfn) {
 				f.requantConst(mp.mult, mp.shift)
 				f.c.LocalSet(acc)
 				f.roundedDivide(acc, mp.count)
+				f.c.LocalGet(acc) // roundedDivide leaves its result in acc, not on the stack
 				f.c.I32Const(mp.outZP)
 				f.c.I32Add()
 				f.c.LocalSet(acc)

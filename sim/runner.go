@@ -6,6 +6,7 @@ package sim
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -26,6 +27,9 @@ type Runner struct {
 	rt       wazero.Runtime
 	hostOnce sync.Once
 	hostErr  error
+
+	mu       sync.Mutex
+	compiled map[[32]byte]wazero.CompiledModule // by SHA-256 of the module
 }
 
 // NewRunner makes a runner with wazero's optimising compiler. cacheDir, if not
@@ -42,13 +46,36 @@ func NewRunner(ctx context.Context, cacheDir string) (*Runner, error) {
 		cache = wazero.NewCompilationCache()
 	}
 	cfg := wazero.NewRuntimeConfigCompiler().WithCompilationCache(cache)
-	return &Runner{cache: cache, rt: wazero.NewRuntimeWithConfig(ctx, cfg)}, nil
+	return &Runner{cache: cache, rt: wazero.NewRuntimeWithConfig(ctx, cfg), compiled: map[[32]byte]wazero.CompiledModule{}}, nil
 }
 
-// Close releases the runtime and the cache.
+// Close releases the runtime, the compiled modules and the cache.
 func (r *Runner) Close(ctx context.Context) error {
 	err := r.rt.Close(ctx)
 	return errors.Join(err, r.cache.Close(ctx))
+}
+
+// Precompile compiles a module without running it (the compilation cache then
+// makes Run start at once).
+func (r *Runner) Precompile(ctx context.Context, c *engine.Compiled) error {
+	_, err := r.compile(ctx, c.Wasm)
+	return err
+}
+
+// compile returns the compiled module for bin, compiling it once per runner.
+func (r *Runner) compile(ctx context.Context, bin []byte) (wazero.CompiledModule, error) {
+	key := sha256.Sum256(bin)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cm, ok := r.compiled[key]; ok {
+		return cm, nil
+	}
+	cm, err := r.rt.CompileModule(ctx, bin)
+	if err != nil {
+		return nil, fmt.Errorf("compiling the generated module: %v", err)
+	}
+	r.compiled[key] = cm
+	return cm, nil
 }
 
 // Traffic is bytes read and written in one memory region.
@@ -92,11 +119,10 @@ func (r *Runner) Run(ctx context.Context, c *engine.Compiled, inputs [][]byte) (
 	}
 	res := &Result{}
 	t0 := time.Now()
-	cm, err := r.rt.CompileModule(ctx, c.Wasm)
+	cm, err := r.compile(ctx, c.Wasm)
 	if err != nil {
-		return nil, fmt.Errorf("compiling the generated module: %v", err)
+		return nil, err
 	}
-	defer cm.Close(ctx)
 	res.Compile = time.Since(t0)
 	if err := r.hostModule(ctx); err != nil {
 		return nil, err
