@@ -5,7 +5,7 @@ GO       ?= go
 RACE     := $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 FUZZTIME ?= 20s
 
-.PHONY: demo test vet bench fuzz build
+.PHONY: demo test vet bench fuzz build tools
 
 build:
 	$(GO) build ./...
@@ -18,8 +18,17 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
-test: vet
+test: tools vet
 	CGO_ENABLED=$(if $(RACE),1,0) $(GO) test $(RACE) -count=1 ./...
+	@# The race detector slows the pure-Go reference executor tenfold, so the
+	@# sweep that runs every model end to end skips large models under -race;
+	@# run it once more in full without the detector.
+	$(if $(RACE),$(GO) test -count=1 -run 'TestRunAllModels' ./sim/)
+
+# Tools the tests call outside Go (Debian packages), installed when missing.
+tools:
+	@/usr/bin/python3 -c 'import pyarmnn' >/dev/null 2>&1 || { S=$$([ "$$(id -u)" = 0 ] || echo sudo); $$S apt-get update && $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y python3-pyarmnn; }
+	@command -v wasm-validate >/dev/null || { S=$$([ "$$(id -u)" = 0 ] || echo sudo); $$S apt-get update && $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y wabt; }
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/

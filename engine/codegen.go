@@ -107,6 +107,9 @@ const (
 // running it").
 func Compile(g *models.Graph, plan *Plan, opt CompileOptions) (*Compiled, error) {
 	if plan.Exec == nil {
+		if plan.Planner == PlannerTFLM {
+			return nil, fmt.Errorf("the tflm plan places the graph's own tensors (every operator run, nothing folded); execution supports the tinyengine placement, so it cannot be executed yet; run with --planner tinyengine")
+		}
 		return nil, fmt.Errorf("planner %s computes a closed-form peak without placing buffers, so it cannot be executed; run with --planner tinyengine", plan.Planner)
 	}
 	switch opt.Style {

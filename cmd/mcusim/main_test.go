@@ -187,3 +187,60 @@ func TestSharedModelsByPath(t *testing.T) {
 		t.Errorf("keyword_scrambled: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestRunJSON checks the documented keys of `mcusim run --json` and that a zoo
+// model runs bit-exact in every kernel style, layer- and patch-based.
+func TestRunJSON(t *testing.T) {
+	for _, args := range [][]string{
+		{"--engine", "tinyengine", "--verify"},
+		{"--engine", "cmsis-nn"},
+		{"--engine", "tflm-ref", "--patches", "2", "--split-op", "5"},
+	} {
+		all := append([]string{"run", "--model", "mcunet-vww1", "--json"}, args...)
+		code, out, errOut := runCLI(all...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(out), &m); err != nil {
+			t.Fatalf("not one JSON object: %v", err)
+		}
+		for _, k := range []string{"model", "engine", "schedule", "peak_sram_bytes", "bit_exact", "clobbers",
+			"blocks_executed", "bytes", "output", "argmax", "wall_ms", "mmac_per_s"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("%v: JSON lacks %q", args, k)
+			}
+		}
+		if m["bit_exact"] != true || len(m["output"].([]any)) != 2 {
+			t.Errorf("%v: bit_exact %v output %v", args, m["bit_exact"], m["output"])
+		}
+	}
+	// --input takes raw bytes and --dump-wasm writes the module.
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.bin")
+	if err := os.WriteFile(in, make([]byte, 80*80*3), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wasmPath := filepath.Join(dir, "m.wasm")
+	code, _, errOut := runCLI("run", "--model", "mcunet-vww1", "--input", in, "--dump-wasm", wasmPath)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if b, err := os.ReadFile(wasmPath); err != nil || len(b) < 8 || string(b[:4]) != "\x00asm" {
+		t.Errorf("--dump-wasm wrote %d bytes (%v)", len(b), err)
+	}
+	// Bad input: wrong size, unknown engine, a planner that places nothing.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--model", "mcunet-vww1", "--input", wasmPath}, "--input has"},
+		{[]string{"run", "--model", "mcunet-vww1", "--engine", "magic"}, "unknown engine"},
+		{[]string{"run", "--model", "mcunet-vww1", "--planner", "analytic"}, "cannot be executed"},
+	} {
+		code, _, errOut := runCLI(c.args...)
+		if code != 2 || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", c.args, code, errOut)
+		}
+	}
+}
