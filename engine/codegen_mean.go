@@ -212,15 +212,27 @@ func (cg *codegen) genMean(i int, k *stepKernel, f *kfn) {
 // roundedDivide replaces local v by TFLite's RoundedDivide(v, n) for a constant n
 // (halves away from zero, truncating division).
 func (f *kfn) roundedDivide(v uint32, n int32) {
+	f.roundedDivideBy(v, func() { f.c.I32Const(n) })
+}
+
+// roundedDivideBy is RoundedDivide(v, n) with n pushed by pushN (a constant or
+// a local): v = (v + (v > 0 ? n/2 : −(n/2))) / n (models.RoundedDivide).
+func (f *kfn) roundedDivideBy(v uint32, pushN func()) {
 	f.c.LocalGet(v)
-	f.c.I32Const(n / 2)
-	f.c.I32Const(-(n / 2))
+	pushN()
+	f.c.I32Const(2)
+	f.c.I32DivS()
+	f.c.I32Const(0)
+	pushN()
+	f.c.I32Const(2)
+	f.c.I32DivS()
+	f.c.I32Sub()
 	f.c.LocalGet(v)
 	f.c.I32Const(0)
 	f.c.I32GtS()
 	f.c.Select()
 	f.c.I32Add()
-	f.c.I32Const(n)
+	pushN()
 	f.c.I32DivS()
 	f.c.LocalSet(v)
 }

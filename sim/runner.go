@@ -10,6 +10,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"sync"
 	"time"
 
@@ -173,6 +175,9 @@ func (r *Runner) Run(ctx context.Context, c *engine.Compiled, inputs [][]byte) (
 	return res, nil
 }
 
+// opFrame matches the first generated operator frame of a wazero stack trace.
+var opFrame = regexp.MustCompile(`\.op(\d+)_[A-Z_0-9]+\(`)
+
 // compiledKey carries the running module's description to host_op.
 type compiledKey struct{}
 
@@ -205,7 +210,15 @@ func (r *Runner) hostModule(ctx context.Context) error {
 func (r *Runner) explain(c *engine.Compiled, mem api.Memory, err error) error {
 	rec, _ := mem.Read(c.Layout.Trap, 32)
 	u := func(off int) int { return int(int32(binary.LittleEndian.Uint32(rec[off:]))) }
-	step := u(0)
+	// The innermost generated operator function in wazero's stack trace (the
+	// name section names them op<i>_<KIND>); in verify mode the driver also
+	// records the running step.
+	step := -1
+	if m := opFrame.FindStringSubmatch(err.Error()); m != nil {
+		step, _ = strconv.Atoi(m[1])
+	} else if c.Verify {
+		step = u(0)
+	}
 	op := "the driver"
 	if step >= 0 && step < len(c.StepName) {
 		op = c.StepName[step]

@@ -8,6 +8,7 @@ import (
 
 	"mcusim"
 	"mcusim/engine"
+	"mcusim/models"
 )
 
 // scheduleFlags are the flags shared by every verb that plans memory.
@@ -50,6 +51,19 @@ func (f *scheduleFlags) options() (engine.Options, error) {
 		SplitBlock: f.splitBlock, Auto: f.auto}, nil
 }
 
+// load checks the flags and loads the model.
+func (f *scheduleFlags) load() (*models.Graph, engine.Options, error) {
+	if f.model == "" {
+		return nil, engine.Options{}, usagef("--model is required (a zoo name, .tflite or .json path; see mcusim models)")
+	}
+	opt, err := f.options()
+	if err != nil {
+		return nil, opt, err
+	}
+	g, err := mcusim.LoadModel(f.model)
+	return g, opt, err
+}
+
 // memoryReport is the JSON of `mcusim memory`.
 type memoryReport struct {
 	*engine.Plan
@@ -64,14 +78,7 @@ func cmdMemory(args []string, out io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if f.model == "" {
-		return usagef("--model is required (a zoo name, .tflite or .json path; see mcusim models)")
-	}
-	opt, err := f.options()
-	if err != nil {
-		return err
-	}
-	g, err := mcusim.LoadModel(f.model)
+	g, opt, err := f.load()
 	if err != nil {
 		return err
 	}

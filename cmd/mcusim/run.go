@@ -24,17 +24,10 @@ func cmdRun(args []string, out io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if f.model == "" {
-		return usagef("--model is required (a zoo name, .tflite or .json path; see mcusim models)")
-	}
 	if f.board != "" {
 		return usagef("--board is not used by run; see mcusim memory --board")
 	}
-	opt, err := f.options()
-	if err != nil {
-		return err
-	}
-	g, err := mcusim.LoadModel(f.model)
+	g, opt, err := f.load()
 	if err != nil {
 		return err
 	}
