@@ -48,8 +48,11 @@ type Access struct {
 type Block struct {
 	ID     int      `json:"id"`
 	Step   int      `json:"step"` // executed step (operator), −1 for the driver
-	Name   string   `json:"name"` // e.g. "op3.conv1x1.mac"
+	Name   string   `json:"name"` // e.g. "op3.conv.mac2x2"
 	Access []Access `json:"-"`
+	// Per is the number of elements one execution handles when the block's
+	// Cortex-M code loops inside it (an im2col tap copies Cin values); 1 otherwise.
+	Per int `json:"per,omitempty"`
 }
 
 // CompileOptions select the kernel style and the instrumentation level.
@@ -166,7 +169,7 @@ func (cg *codegen) newBlock(step int, name string, acc ...Access) int {
 	if step >= 0 {
 		name = fmt.Sprintf("op%d.%s", step, name)
 	}
-	cg.blocks = append(cg.blocks, Block{ID: id, Step: step, Name: name, Access: acc})
+	cg.blocks = append(cg.blocks, Block{ID: id, Step: step, Name: name, Access: acc, Per: 1})
 	return id
 }
 

@@ -64,7 +64,15 @@ func (cg *codegen) prepareConv(s *Step) (stepKernel, error) {
 	for c := 0; c < cout; c++ {
 		// PopulateConvolutionQuantizationParams (tensorflow/lite/kernels/kernel_util.cc):
 		// effective scale = (double)input_scale · (double)filter_scale / (double)output_scale.
-		m, sh := models.QuantizeMultiplier(float64(qin.scale) * float64(scales[c]) / float64(qout.scale))
+		eff := float64(qin.scale) * float64(scales[c]) / float64(qout.scale)
+		if op.Kind == models.FullyConnected && !w.Quant.PerChannel() {
+			// fully_connected.cc takes per-tensor weights through
+			// GetQuantizedConvolutionMultipler (kernel_util.cc), which multiplies
+			// the scales in float32 before widening: (double)(input_scale ·
+			// filter_scale) / (double)output_scale. The low multiplier bits differ.
+			eff = float64(qin.scale*scales[c]) / float64(qout.scale)
+		}
+		m, sh := models.QuantizeMultiplier(eff)
 		mult[c], shift[c] = m, int32(sh)
 	}
 	k := stepKernel{inZP: qin.zp, outZP: qout.zp}
@@ -181,6 +189,31 @@ func (f *kfn) inc(v uint32, d int32) {
 	f.c.LocalSet(v)
 }
 
+// im2col reports whether the tiled convolution gathers int16 columns into sbuf
+// (TinyEngine always; CMSIS-NN unless the kernel is an unpadded 1×1).
+func (cg *codegen) im2col(s *Step) bool {
+	return cg.opt.Style == StyleTinyEngine || s.KH*s.KW > 1 || s.Pad != (models.Padding{})
+}
+
+// scratchNeed is the scratch bytes step i's kernel writes: two int16 im2col
+// columns of a tiled convolution, the int16 channel plane of an in-place
+// depthwise, nothing for the other kernels.
+func (cg *codegen) scratchNeed(i int) int {
+	s := &cg.ex.Steps[i]
+	switch s.Kind {
+	case models.Conv2D, models.FullyConnected:
+		if cg.opt.Style != StyleTFLMRef && cg.im2col(s) {
+			return 2 * 2 * s.KH * s.KW * s.Cin
+		}
+	case models.DepthwiseConv2D:
+		if cg.ex.In[i][0] == cg.ex.Out[i] {
+			ph, pw := planeSize(s)
+			return 2 * ph * pw
+		}
+	}
+	return 0
+}
+
 // genConvTiled is the 2×2-tile matrix multiplication of CMSIS-NN
 // (`arm_nn_mat_mult_kernel_s8_s16.c`, `arm_nn_mat_mult_nt_t_s8.c`) and TinyEngine
 // (`mat_mult_kernels.c`): two output pixels × two output channels per inner step,
@@ -196,13 +229,14 @@ func (cg *codegen) genConvTiled(i int, k *stepKernel, f *kfn) {
 	inW, cin := s.Ins[0].W, s.Cin
 	K := s.KH * s.KW * cin
 	dh, dw := max(s.Op.DilationH, 1), max(s.Op.DilationW, 1)
-	im2col := cg.opt.Style == StyleTinyEngine || s.KH*s.KW > 1 || s.Pad != (models.Padding{})
+	im2col := cg.im2col(s)
 	inBase := int32(cg.bufAddr(cg.ex.In[i][0]))
 	outBase := int32(cg.bufAddr(cg.ex.Out[i]))
 	sbuf := int32(cg.lay.Scratch)
 
 	bIm2col := cg.newBlock(i, "conv.im2col", Access{RegionArena, cin, 0}, Access{RegionScratch, 0, 2 * cin})
 	bPad := cg.newBlock(i, "conv.im2col_pad", Access{RegionScratch, 0, 2 * cin})
+	cg.blocks[bIm2col].Per, cg.blocks[bPad].Per = cin, cin
 	srcAcc := Access{RegionScratch, 2, 0}
 	if !im2col {
 		srcAcc = Access{RegionArena, 1, 0}

@@ -36,6 +36,12 @@ func (cg *codegen) prepare(i int) (stepKernel, error) {
 // genStep generates the function of step i in the configured style.
 func (cg *codegen) genStep(i int, k *stepKernel) error {
 	s := &cg.ex.Steps[i]
+	// Scratch accesses are not shadow-checked: a kernel that needs more than
+	// the plan's sbuf + kbuf would silently overwrite what follows (the input
+	// image, the shadow, the counters), so such a plan is refused here.
+	if need := cg.scratchNeed(i); need > cg.lay.ScratchBytes {
+		return fmt.Errorf("the kernel needs %d bytes of scratch, the plan provides %d (sbuf %d + kbuf %d)", need, cg.lay.ScratchBytes, cg.plan.SBuf, cg.plan.KBuf)
+	}
 	f := cg.newFn(numStepParams)
 	switch {
 	case hostKinds[s.Kind]:
@@ -406,6 +412,7 @@ func (cg *codegen) genConcat(i int, k *stepKernel, f *kfn) {
 	off := 0
 	for j, in := range s.Ins {
 		bCopy := cg.newBlock(i, fmt.Sprintf("concat.copy%d", j), Access{RegionArena, in.C, in.C})
+		cg.blocks[bCopy].Per = in.C
 		base := int32(cg.bufAddr(cg.ex.In[i][j]))
 		tag := cg.inTag(i, j)
 		f.forN(p, s.Out.H*s.Out.W, func() {

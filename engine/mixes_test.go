@@ -1,0 +1,45 @@
+package engine_test
+
+import (
+	"testing"
+
+	"mcusim/engine"
+	"mcusim/models"
+	"mcusim/models/zoo"
+)
+
+// TestEveryBlockHasAMix: every basic block the generator emits, in every style,
+// has an instruction mix (the cycle model prices every block).
+func TestEveryBlockHasAMix(t *testing.T) {
+	for _, name := range []string{"mcunet-vww1", "mcunet-in1", "proxyless-w0.3-r176"} {
+		g, err := zoo.Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, err = models.Synthesize(g, 0); err != nil {
+			t.Fatal(err)
+		}
+		for _, opt := range []engine.Options{{Planner: engine.PlannerTinyEngine}, {Planner: engine.PlannerTinyEngine, Auto: true, Sound: true}} {
+			pl, err := engine.PlanMemory(g, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, style := range engine.Styles() {
+				c, err := engine.Compile(g, pl, engine.CompileOptions{Style: style})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range c.Blocks {
+					m, err := engine.BlockMix(style, &c.Blocks[i])
+					if err != nil {
+						t.Error(err)
+						continue
+					}
+					if m.Instructions() <= 0 {
+						t.Errorf("%s %s: block %s has an empty mix", name, style, c.Blocks[i].Name)
+					}
+				}
+			}
+		}
+	}
+}
