@@ -17,8 +17,7 @@ func (cg *codegen) genDepthwisePlane(i int, k *stepKernel, f *kfn) {
 	H, W := full.Ins[0].H, full.Ins[0].W
 	inW, C := s.Ins[0].W, s.Cout
 	dh, dw := max(s.Op.DilationH, 1), max(s.Op.DilationW, 1)
-	PH := (s.Out.H-1)*s.SH + (s.KH-1)*dh + 1
-	PW := (s.Out.W-1)*s.SW + (s.KW-1)*dw + 1
+	PH, PW := planeSize(s)
 	inBase := int32(cg.bufAddr(cg.ex.In[i][0]))
 	outBase := int32(cg.bufAddr(cg.ex.Out[i]))
 	sbuf := int32(cg.lay.Scratch)
@@ -83,6 +82,13 @@ func (cg *codegen) genDepthwisePlane(i int, k *stepKernel, f *kfn) {
 			})
 		})
 	})
+}
+
+// planeSize is the padded channel plane of an in-place depthwise: the input
+// rows and columns its output window reads, padding included.
+func planeSize(s *Step) (ph, pw int) {
+	dh, dw := max(s.Op.DilationH, 1), max(s.Op.DilationW, 1)
+	return (s.Out.H-1)*s.SH + (s.KH-1)*dh + 1, (s.Out.W-1)*s.SW + (s.KW-1)*dw + 1
 }
 
 // genDepthwisePlain is the TF Lite Micro reference depthwise convolution

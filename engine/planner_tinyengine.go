@@ -274,6 +274,10 @@ func tinyEngineScratch(steps []Step) (sbuf, kbuf int) {
 			if s.InPlaceDepthwise() {
 				ph, pw := (s.KH-1)/2, (s.KW-1)/2
 				sbuf = max(sbuf, 2*(s.Ins[0].H+2*ph)*(s.Ins[0].W+2*pw))
+				// TinyEngine has no dilated or over-padded depthwise; where one
+				// occurs the plane the outputs need is larger than its formula.
+				h, w := planeSize(s)
+				sbuf = max(sbuf, 2*h*w)
 			} else {
 				sbuf = max(sbuf, 2*s.KH*s.KW*s.Cout)
 			}

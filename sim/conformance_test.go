@@ -35,12 +35,14 @@ func convCase(s convSpec) kernelCase {
 	}}
 }
 
-// chainedDepthwise puts a 1×1 CONV_2D (3 → s.cin channels, ReLU6) in front of
-// the depthwise, so that the in-place depthwise overwrites an intermediate.
+// chainedDepthwise puts a linear 1×1 CONV_2D (3 → s.cin channels) in front of
+// the depthwise, so that the in-place depthwise overwrites an intermediate. The
+// convolution's output scale is halved so its values spread over most of the
+// int8 range, as the depthwise's scales assume.
 func chainedDepthwise(s convSpec) kernelCase {
 	return kernelCase{"conv1x1+" + s.name(), func(b *graphBuilder) *models.Graph {
-		x := b.input([]int{1, s.h, s.w, 3}, s.inZP)
-		x = b.conv(x, convSpec{cout: s.cin, kh: 1, kw: 1, stride: 1, act: models.ActReLU6, outZP: -128})
+		x := b.input([]int{1, s.h, s.w, 3}, -128)
+		x = b.conv(x, convSpec{cout: s.cin, kh: 1, kw: 1, stride: 1, outZP: s.inZP, outScaleBump: 0.5})
 		return b.output(b.conv(x, s))
 	}}
 }
@@ -51,8 +53,8 @@ func fcCase(name string, in []int, outs int, perChannel bool, act models.Activat
 	}}
 }
 
-// binaryCase builds ADD or MUL of two graph inputs of shapes a and b; a nil
-// shape makes that operand a constant of shape constShape.
+// binaryCase builds ADD or MUL of two graph inputs (both activations) of
+// shapes a and bs; either may be a 1×1×C operand broadcast over the other.
 func binaryCase(name string, kind models.OpKind, a, bs []int, act models.Activation, zp1, zp2, outZP int64) kernelCase {
 	return kernelCase{name, func(b *graphBuilder) *models.Graph {
 		x := b.input(a, zp1)
@@ -61,6 +63,8 @@ func binaryCase(name string, kind models.OpKind, a, bs []int, act models.Activat
 	}}
 }
 
+// constOperandCase builds ADD or MUL of a graph input and an int8 constant of
+// shape k (1×1×C or a scalar), which the generator keeps in Flash.
 func constOperandCase(name string, kind models.OpKind, a, k []int, zp1, zp2, outZP int64) kernelCase {
 	return kernelCase{name, func(b *graphBuilder) *models.Graph {
 		x := b.input(a, zp1)
@@ -109,10 +113,12 @@ func kernelCases() []kernelCase {
 	conv3x1.kw = 1
 	dilated := conv(9, 9, 8, 8, 3, 1, true, relu, -128, -100)
 	dilated.dil = 2
+	dilatedDW := dw(9, 9, 8, 1, 3, 1, true, relu, -128, -128)
+	dilatedDW.dil = 2
 	noBias := conv(7, 7, 3, 8, 1, 1, false, models.ActNone, 0, 5)
 	noBias.noBias = true
 	relu6Top := conv(9, 9, 8, 17, 3, 1, true, relu6, -128, -128)
-	relu6Top.outScaleBump = 2 // q(6) inside the int8 range: the upper clamp bites
+	relu6Top.outScaleBump = 2 // coarser output: q(6) = zp + 24, most positives clamp at 6
 
 	cases := []kernelCase{
 		convCase(noBias),
@@ -140,11 +146,15 @@ func kernelCases() []kernelCase {
 		convCase(dw(7, 7, 3, 2, 3, 1, false, models.ActNone, -128, 7)),
 		convCase(dw(9, 9, 1, 8, 3, 2, true, relu6, 12, -128)),
 		convCase(dw(8, 8, 3, 2, 5, 2, true, relu, 0, -128)),
-		chainedDepthwise(dw(9, 9, 8, 1, 3, 2, true, relu6, -128, -128)),
+		convCase(dilatedDW),
+		chainedDepthwise(dw(9, 9, 8, 1, 3, 2, true, relu6, 0, -128)),
 		chainedDepthwise(dw(8, 8, 17, 1, 5, 1, true, models.ActNone, 0, 3)),
 
 		fcCase("fc_40-10_pertensor_relu", []int{1, 40}, 10, false, relu, -3, -128),
 		fcCase("fc_33-7_pertensor", []int{1, 33}, 7, false, models.ActNone, -128, 4),
+		{"fc_24-6_pertensor_multiplier_edge", func(b *graphBuilder) *models.Graph {
+			return b.output(b.fcRoundingEdge(b.input([]int{1, 24}, -9), 6, 2))
+		}},
 		fcCase("fc_17-9_perchannel", []int{1, 17}, 9, true, models.ActNone, 0, -1),
 		fcCase("fc_2x2x10-16_perchannel_relu6", []int{1, 2, 2, 10}, 16, true, relu6, -128, -128),
 
@@ -229,6 +239,34 @@ func firstDiff(got, want []byte, shape []int) string {
 		n, len(got), first, idx, shape, int8(got[first]), int8(want[first]))
 }
 
+// planKernels plans g with the tinyengine planner. Every buffer of a
+// one-step graph lives over steps [0, 1), and TinyEngine's first-fit treats
+// identical lifetimes as not overlapping (a quirk of the released allocator
+// that the planner keeps for bit-exact addresses, claims.md §7.5): it puts the
+// input and the output of a lone operator on the same bytes, and
+// Plan.Conflicts reports the pair. The suite tests kernels, not that quirk, so
+// such a plan is replaced by the planner's Strict variant, which differs only
+// in counting identical lifetimes as overlapping (the execution — steps,
+// operand buffers, in-place depthwise — is the same).
+func planKernels(t *testing.T, g *models.Graph) *engine.Plan {
+	t.Helper()
+	opt := engine.Options{Planner: engine.PlannerTinyEngine}
+	plan, err := engine.PlanMemory(g, opt)
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	if len(plan.Conflicts) > 0 {
+		opt.Strict = true
+		if plan, err = engine.PlanMemory(g, opt); err != nil {
+			t.Fatalf("strict plan: %v", err)
+		}
+	}
+	if plan.Exec == nil || len(plan.Conflicts) > 0 {
+		t.Fatalf("the tinyengine plan (strict %v) is not executable: conflicts %v", opt.Strict, plan.Conflicts)
+	}
+	return plan
+}
+
 // checkInPlace asserts that the tinyengine plan runs a depthwise with depth
 // multiplier 1 in place and one with a larger multiplier out of place, so that
 // the grid exercises both depthwise kernels.
@@ -300,13 +338,7 @@ func TestKernelConformance(t *testing.T) {
 			if err := g.Validate(); err != nil {
 				t.Fatalf("the case builds an invalid graph: %v", err)
 			}
-			plan, err := engine.PlanMemory(g, engine.Options{Planner: engine.PlannerTinyEngine})
-			if err != nil {
-				t.Fatalf("plan: %v", err)
-			}
-			if plan.Exec == nil || len(plan.Conflicts) > 0 {
-				t.Fatalf("the tinyengine plan is not executable (conflicts %v)", plan.Conflicts)
-			}
+			plan := planKernels(t, g)
 			checkInPlace(t, plan)
 			inputs := randomInputs(g, seed, 2)
 			want := make([][][]byte, len(inputs))
@@ -363,7 +395,9 @@ func clonePlan(p *engine.Plan) *engine.Plan {
 }
 
 // bufferName is how a ClobberError names plan buffer b.
-func bufferName(c *engine.Compiled, b int) string { return fmt.Sprintf("buffer %d (%s)", b, c.Buffers[b]) }
+func bufferName(c *engine.Compiled, b int) string {
+	return fmt.Sprintf("buffer %d (%s)", b, c.Buffers[b])
+}
 
 // overlapPair finds a step whose output buffer fits onto its (different) input
 // buffer, both live at the step; moving the output there puts two live tensors
@@ -494,7 +528,7 @@ func TestBrokenPlansCaught(t *testing.T) {
 					t.Fatal(err)
 				}
 				if bytes.Equal(got, want[0]) {
-					t.Logf("by chance the clobbered run still matches the reference output %v", got)
+					t.Logf("by chance the clobbered run still matches the reference output %v", int8s(got))
 					return
 				}
 				t.Logf("without verify the clobbered run is silently wrong: output %v, reference %v", int8s(got), int8s(want[0]))
@@ -515,7 +549,9 @@ func int8s(b []byte) []int8 {
 // past the end of linear memory, so the operator that writes it stores out of
 // bounds — and checks that the error names that operator, both as mcusim's
 // step name and as the function name from the module's name section
-// (op<i>_<KIND>, shown in wazero's stack trace).
+// (op<i>_<KIND>, shown in wazero's stack trace). Shrinking the whole arena does
+// not make a clean trap: at half of vww1's arena the run finishes (silently
+// wrong), at a quarter the host can no longer write the input.
 func TestTrapNamesOperator(t *testing.T) {
 	ctx := context.Background()
 	r, err := sim.NewRunner(ctx, "")

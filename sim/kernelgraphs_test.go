@@ -230,6 +230,44 @@ func (b *graphBuilder) fc(x, outs int, perChannel bool, act models.Activation, o
 	return out
 }
 
+// fcRoundingEdge appends a per-tensor FULLY_CONNECTED whose output 0 tells the
+// two ways of deriving the output multiplier apart: TFLite's
+// GetQuantizedConvolutionMultipler (tensorflow/lite/kernels/kernel_util.cc,
+// used by fully_connected.cc for per-tensor weights) multiplies the input and
+// filter scales in float32 before widening to double, while the convolutions'
+// PopulateConvolutionQuantizationParams multiplies in double. The multipliers
+// differ in their low bits for almost every scale triple, but an output changes
+// only when it lies within about 1e−5 of a rounding boundary, which random data
+// never hits. So channel 0 gets zero weights (its accumulator is 0 for every
+// input) and a bias on which the two multipliers round differently; scales are
+// redrawn until such a bias exists inside the int8 output range.
+func (b *graphBuilder) fcRoundingEdge(x, outs int, outZP int64) int {
+	y := b.fc(x, outs, false, models.ActNone, outZP)
+	op := b.g.Ops[len(b.g.Ops)-1]
+	w, bias, out := b.g.Tensors[op.Inputs[1]], b.g.Tensors[op.Inputs[2]], b.g.Tensors[y]
+	in := b.g.Tensors[x]
+	for range 1000 {
+		si, sw, so := float32(in.Quant.Scale[0]), float32(w.Quant.Scale[0]), float32(out.Quant.Scale[0])
+		m32, s32 := models.QuantizeMultiplier(float64(si*sw) / float64(so))
+		m64, s64 := models.QuantizeMultiplier(float64(si) * float64(sw) / float64(so))
+		if m32 != m64 || s32 != s64 {
+			limit := int32(float64(100) / (float64(si) * float64(sw) / float64(so)))
+			for a := int32(1); a < limit; a++ {
+				for _, acc := range []int32{a, -a} {
+					if models.MultiplyByQuantizedMultiplier(acc, m32, s32) != models.MultiplyByQuantizedMultiplier(acc, m64, s64) {
+						n := w.Dim(1)
+						clear(w.Data[:n])
+						binary.LittleEndian.PutUint32(bias.Data, uint32(acc))
+						return y
+					}
+				}
+			}
+		}
+		w.Quant.Scale[0] = f32(w.Quant.Scale[0] * b.uniform(0.9, 1.1))
+	}
+	panic("fcRoundingEdge: no distinguishing bias found")
+}
+
 // constant adds an int8 constant operand with its own quantization.
 func (b *graphBuilder) constant(shape []int, zp int64) int {
 	n := 1
