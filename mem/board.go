@@ -125,6 +125,12 @@ type Flash struct {
 	// Base the flash is read over AXIM through the L1 caches instead
 	// (cortex-m.md §6). 0 when the part has no such alias.
 	ITCMAlias uint64
+	// WaitStateMHz is the reference manual's flash latency table: entry i is
+	// the highest flash-interface clock (core clock ÷ Board.BusDivider) in MHz
+	// at which i wait states suffice. It ends at the board's maximum clock, so
+	// it has WaitStates+1 entries. Nil when not recorded; Board.FlashWaitStates
+	// then scales WaitStates proportionally.
+	WaitStateMHz []int
 }
 
 // End returns the first address after the flash.
@@ -147,6 +153,11 @@ type Board struct {
 	Core     Core
 	FPU      FPU
 	ClockMHz int // maximum core clock
+	// BusDivider is core clock ÷ the clock of the bus behind the Cortex-M7
+	// AXIM (flash and SRAM line fills, flash wait-state table): 2 on the
+	// STM32H743/H747, whose 64-bit AXI runs at core/2 (cortex-m.md §6). 0 or 1
+	// means the bus runs at the core clock.
+	BusDivider int
 	// Banks are the SRAM banks sorted by base address. They never overlap.
 	Banks []Bank
 	Flash Flash
@@ -232,6 +243,7 @@ func (b *Board) sortedBanks() []Bank {
 func (b *Board) Clone() Board {
 	c := *b
 	c.Banks = slices.Clone(b.Banks)
+	c.Flash.WaitStateMHz = slices.Clone(b.Flash.WaitStateMHz)
 	c.Sources = slices.Clone(b.Sources)
 	c.CostOverrides = maps.Clone(b.CostOverrides)
 	return c

@@ -63,12 +63,14 @@ func TestBankAtAndFlash(t *testing.T) {
 }
 
 func TestClone(t *testing.T) {
-	b := Board{ID: "x", Banks: []Bank{{Name: "A"}}, Sources: []string{"s"}, CostOverrides: map[string]float64{"ldr": 2}}
+	b := Board{ID: "x", Banks: []Bank{{Name: "A"}}, Sources: []string{"s"}, CostOverrides: map[string]float64{"ldr": 2},
+		Flash: Flash{WaitStateMHz: []int{30, 60}}}
 	c := b.Clone()
 	c.Banks[0].Name = "B"
 	c.Sources[0] = "t"
 	c.CostOverrides["ldr"] = 3
-	if b.Banks[0].Name != "A" || b.Sources[0] != "s" || b.CostOverrides["ldr"] != 2 {
+	c.Flash.WaitStateMHz[0] = 1
+	if b.Banks[0].Name != "A" || b.Sources[0] != "s" || b.CostOverrides["ldr"] != 2 || b.Flash.WaitStateMHz[0] != 30 {
 		t.Errorf("Clone shares memory with the original: %+v", b)
 	}
 }

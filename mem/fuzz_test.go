@@ -55,6 +55,13 @@ func FuzzParseBoards(f *testing.F) {
 			if _, size := b.ArenaRegion(); size <= 0 || size > b.TotalSRAM() {
 				t.Fatalf("%s: arena %d of total %d", b.ID, size, b.TotalSRAM())
 			}
+			// The cost model starts from the database's wait states.
+			if ws := b.FlashWaitStates(0); ws != b.Flash.WaitStates {
+				t.Fatalf("%s: FlashWaitStates(max) = %d, wait_states = %d", b.ID, ws, b.Flash.WaitStates)
+			}
+			if _, err := b.CostModel(0, 1, 0, 0, Placement{}); err != nil {
+				t.Fatalf("%s: CostModel of a 1-byte arena: %v", b.ID, err)
+			}
 		}
 	})
 }

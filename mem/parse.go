@@ -92,12 +92,13 @@ const (
 	kindNumber       // TOML integer or float
 	kindBool         //
 	kindStrings      // array of strings
+	kindInts         // array of integers
 	kindTable        //
 	kindTables       // array of tables: [[x]] or [{...}, ...]
 )
 
 var kindNames = map[kind]string{kindString: "string", kindInt: "integer", kindNumber: "number",
-	kindBool: "boolean", kindStrings: "array of strings", kindTable: "table", kindTables: "array of tables"}
+	kindBool: "boolean", kindStrings: "array of strings", kindInts: "array of integers", kindTable: "table", kindTables: "array of tables"}
 
 type field struct {
 	name     string
@@ -110,6 +111,7 @@ var (
 	boardFields = []field{
 		{"name", kindString, true}, {"mcu", kindString, true}, {"dev_board", kindString, false},
 		{"core", kindString, true}, {"fpu", kindString, true}, {"clock_mhz", kindInt, true},
+		{"bus_divider", kindInt, false},
 		{"icache_kib", kindInt, false}, {"dcache_kib", kindInt, false},
 		{"power_mw", kindNumber, false}, {"power_basis", kindString, false},
 		{"sources", kindStrings, false}, {"notes", kindString, false},
@@ -123,7 +125,7 @@ var (
 	flashFields = []field{
 		{"base", kindInt, true}, {"size_kib", kindInt, true}, {"wait_states", kindInt, true},
 		{"accelerator", kindString, true}, {"prefetch", kindBool, false}, {"cache_kib", kindInt, false},
-		{"width_bits", kindInt, false}, {"itcm_alias", kindInt, false},
+		{"width_bits", kindInt, false}, {"itcm_alias", kindInt, false}, {"wait_state_mhz", kindInts, false},
 	}
 )
 
@@ -135,6 +137,7 @@ const (
 	maxClockMHz = 100_000
 	maxWait     = 255
 	maxCacheKiB = 1 << 16
+	maxDivider  = 16
 	maxPowerMW  = 1e6
 )
 
@@ -231,6 +234,9 @@ func (p *parser) board(path keyPath, id string, raw any) (Board, bool) {
 	}
 	if v, ok := p.intIn(path, t, "clock_mhz", 1, maxClockMHz); ok {
 		b.ClockMHz = int(v)
+	}
+	if v, ok := p.intIn(path, t, "bus_divider", 1, maxDivider); ok {
+		b.BusDivider = int(v)
 	}
 	for _, c := range []struct {
 		key string
@@ -417,9 +423,11 @@ func (p *parser) flash(path keyPath, t map[string]any, b *Board, bankPaths map[s
 			okBase = false
 		}
 	}
+	wsOK := false
 	if v, ok := p.intIn(path, t, "wait_states", 0, maxWait); ok {
-		f.WaitStates = int(v)
+		f.WaitStates, wsOK = int(v), true
 	}
+	f.WaitStateMHz = p.waitStateTable(path.child("wait_state_mhz"), t["wait_state_mhz"], b, f.WaitStates, wsOK)
 	if s, ok := t["accelerator"].(string); ok {
 		f.Accelerator = Accelerator(s)
 		if !slices.Contains(Accelerators, f.Accelerator) {
@@ -461,6 +469,52 @@ func (p *parser) flash(path keyPath, t map[string]any, b *Board, bankPaths map[s
 	return f
 }
 
+// waitStateTable checks a wait_state_mhz array: positive, strictly increasing
+// clocks, and consistent with wait_states at clock_mhz ÷ bus_divider, ending
+// there (entry wait_states is the first one at or above that clock and the
+// last). It returns nil for a missing or bad table.
+func (p *parser) waitStateTable(path keyPath, raw any, b *Board, ws int, wsOK bool) []int {
+	arr, ok := raw.([]any)
+	if !ok {
+		return nil // missing, or mistyped and already reported
+	}
+	if len(arr) == 0 || len(arr) > maxWait+1 {
+		p.errorf(path, "needs 1 to %d entries (the highest clock in MHz at 0, 1, 2… wait states), got %d", maxWait+1, len(arr))
+		return nil
+	}
+	steps := make([]int, len(arr))
+	for i, e := range arr {
+		v, isInt := e.(int64)
+		switch {
+		case !isInt:
+			return nil // mistyped, already reported
+		case v < 1 || v > maxClockMHz:
+			p.errorf(path, "entry %d: must be a clock from 1 to %d MHz, got %d", i, maxClockMHz, v)
+			return nil
+		case i > 0 && int(v) <= steps[i-1]:
+			p.errorf(path, "entry %d: clocks must increase, got %d after %d", i, v, steps[i-1])
+			return nil
+		}
+		steps[i] = int(v)
+	}
+	if b.ClockMHz <= 0 || !wsOK {
+		return steps // clock_mhz or wait_states is bad, already reported
+	}
+	div := max(b.BusDivider, 1)
+	at := slices.IndexFunc(steps, func(m int) bool { return b.ClockMHz <= m*div })
+	switch {
+	case at < 0:
+		p.errorf(path, "ends at %d MHz, below clock_mhz %d ÷ bus_divider %d", steps[len(steps)-1], b.ClockMHz, div)
+	case at != ws:
+		p.errorf(path, "gives %d wait states at clock_mhz %d (÷ bus_divider %d), but wait_states = %d", at, b.ClockMHz, div, ws)
+	case at != len(steps)-1:
+		p.errorf(path, "goes past clock_mhz (%d more clock(s)); list the clocks for 0..wait_states only, %d entries", len(steps)-1-at, ws+1)
+	default:
+		return steps
+	}
+	return nil
+}
+
 // checkFields reports unknown keys, missing required keys and values of the
 // wrong TOML type in table t.
 func (p *parser) checkFields(path keyPath, t map[string]any, schema []field) {
@@ -498,6 +552,18 @@ func (p *parser) checkType(path keyPath, v any, want kind) {
 		_, ok = v.(map[string]any)
 	case kindTables:
 		_, ok = tableArray(v)
+	case kindInts:
+		arr, isArr := v.([]any)
+		if !isArr {
+			break
+		}
+		for i, e := range arr {
+			if _, isInt := e.(int64); !isInt {
+				p.errorf(path, "element %d: want integer, got %s", i, typeName(e))
+				return
+			}
+		}
+		ok = true
 	case kindStrings:
 		arr, isArr := v.([]any)
 		if !isArr {

@@ -66,6 +66,28 @@ func TestParseValid(t *testing.T) {
 	}
 }
 
+// The optional cost-model keys: the flash latency table and the bus divider.
+func TestParseWaitStateTable(t *testing.T) {
+	src := strings.Replace(validBoard, `wait_states = 7`, "wait_states = 7\nwait_state_mhz = [30, 60, 90, 120, 150, 180, 210, 216]", 1)
+	boards, err := ParseBoards([]byte(src), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := boards[0].Flash.WaitStateMHz; fmt.Sprint(got) != "[30 60 90 120 150 180 210 216]" || boards[0].BusDivider != 0 {
+		t.Errorf("wait_state_mhz = %v, bus_divider %d", got, boards[0].BusDivider)
+	}
+	// The table is in flash-clock MHz: with the bus at core/2, 216 MHz is 108.
+	src = strings.Replace(validBoard, `wait_states = 7`, "wait_states = 3\nwait_state_mhz = [30, 60, 90, 120]", 1)
+	src = strings.Replace(src, `clock_mhz = 216`, "clock_mhz = 216\nbus_divider = 2", 1)
+	boards, err = ParseBoards([]byte(src), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := boards[0]; b.BusDivider != 2 || b.FlashWaitStates(216) != 3 || b.FlashWaitStates(120) != 1 || b.FlashWaitStates(121) != 2 {
+		t.Errorf("bus_divider %d: WS(216) %d WS(120) %d WS(121) %d", b.BusDivider, b.FlashWaitStates(216), b.FlashWaitStates(120), b.FlashWaitStates(121))
+	}
+}
+
 func TestParseSortsBoardsAndBanks(t *testing.T) {
 	src := `
 [boards.zeta]
@@ -207,6 +229,23 @@ var badCases = []badCase{
 		"bus = \"DTCM\"\ntcm = true", "bus = \"AHB\"\ntcm = false",
 		`accelerator = "ART"`, "accelerator = \"ART\"\nitcm_alias = 0x0020_0000"), `itcm_alias`, `the cortex-m33 has no ITCM path`},
 	{"empty file", ed(validBoard, ""), ``, `no boards`},
+	{"wait-state table disagrees", ed(`wait_states = 7`, "wait_states = 7\nwait_state_mhz = [30, 60, 90, 120, 150, 180, 216]"),
+		`wait_state_mhz`, `boards.demo.flash.wait_state_mhz: gives 6 wait states at clock_mhz 216 (÷ bus_divider 1), but wait_states = 7`},
+	{"wait-state table not increasing", ed(`wait_states = 7`, "wait_states = 7\nwait_state_mhz = [30, 30, 90, 120, 150, 180, 210, 216]"),
+		`wait_state_mhz`, `entry 1: clocks must increase, got 30 after 30`},
+	{"wait-state table too short", ed(`wait_states = 7`, "wait_states = 7\nwait_state_mhz = [30, 60]"),
+		`wait_state_mhz`, `ends at 60 MHz, below clock_mhz 216 ÷ bus_divider 1`},
+	{"wait-state table past the clock", ed(`wait_states = 7`, "wait_states = 7\nwait_state_mhz = [30, 60, 90, 120, 150, 180, 210, 240, 270]"),
+		`wait_state_mhz`, `goes past clock_mhz (1 more clock(s)); list the clocks for 0..wait_states only, 8 entries`},
+	{"wait-state table zero clock", ed(`wait_states = 7`, "wait_states = 7\nwait_state_mhz = [0, 60]"),
+		`wait_state_mhz`, `entry 0: must be a clock from 1 to 100000 MHz, got 0`},
+	{"wait-state table empty", ed(`wait_states = 7`, "wait_states = 7\nwait_state_mhz = []"), `wait_state_mhz`, `needs 1 to 256 entries`},
+	{"wait-state table not integers", ed(`wait_states = 7`, "wait_states = 7\nwait_state_mhz = [30, \"60\"]"),
+		`wait_state_mhz`, `element 1: want integer, got string`},
+	{"wait-state table with bus divider", ed(`clock_mhz = 216`, "clock_mhz = 216\nbus_divider = 2", `wait_states = 7`, "wait_states = 7\nwait_state_mhz = [30, 60, 90, 120, 150, 180, 210, 216]"),
+		`wait_state_mhz`, `gives 3 wait states at clock_mhz 216 (÷ bus_divider 2), but wait_states = 7`},
+	{"zero bus divider", ed(`clock_mhz = 216`, "clock_mhz = 216\nbus_divider = 0"), `bus_divider`, `boards.demo.bus_divider: must be positive, got 0`},
+	{"huge bus divider", ed(`clock_mhz = 216`, "clock_mhz = 216\nbus_divider = 17"), `bus_divider`, `must be at most 16, got 17`},
 }
 
 // input returns the edited file of a case and the 1-based line holding at.

@@ -1,0 +1,543 @@
+package mem
+
+// This file is the memory side of the cycle model (DESIGN.md "Cycle model"):
+// the extra core cycles per byte that a generated module pays on top of the
+// zero-wait-state instruction costs of package isa, per region of the module
+// (flash weights, arena, scratch, input). The caller multiplies them by the
+// bytes each block moves to get isa.MemCost.
+//
+// Every number below names its source. cortex-m.md is
+// shared/reference/cortex-m.md; [ESTIMATE] marks a modelling guess, to be
+// calibrated against the measured tables of cortex-m.md §7.
+//
+// Clock invariance (cortex-m.md §7.4: cycles agree across boards of one core,
+// "predict cycles, then divide by the clock"): all stalls are counted in core
+// cycles with a fixed core:bus ratio (Board.BusDivider), so a CostModel depends
+// on the clock only through the flash wait states.
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Region names, the keys of CostModel.ReadStall and WriteStall. They match
+// engine.Region.String() (mem cannot import engine).
+const (
+	RegionFlash   = "flash"   // weights, biases, requantization tables
+	RegionArena   = "arena"   // the planned activation arena
+	RegionScratch = "scratch" // TinyEngine sbuf/kbuf (im2col, depthwise planes, int16 kernels)
+	RegionInput   = "input"   // the full input image of a patch-based schedule
+)
+
+// Regions lists the region names in engine.Region order.
+var Regions = []string{RegionFlash, RegionArena, RegionScratch, RegionInput}
+
+// ErrNoFit is wrapped by CostModel errors for a region that does not fit in
+// SRAM; callers report it as out of memory.
+var ErrNoFit = errors.New("does not fit in SRAM")
+
+// Placement names the SRAM bank each region starts in. Given to
+// Board.CostModel, "" means choose automatically and a bank name forces the
+// region to start at the first free byte of that bank (it may run on into the
+// banks that follow it without a gap). Returned in CostModel, it holds the
+// bank each region starts in ("" for an empty region); passing back a
+// Placement that was chosen automatically reproduces the layout.
+type Placement struct {
+	Arena   string `json:"arena,omitempty"`
+	Scratch string `json:"scratch,omitempty"`
+	Input   string `json:"input,omitempty"`
+}
+
+// Span is the part of a placed region that lies in one bank.
+type Span struct {
+	Bank  string `json:"bank"`
+	Base  uint64 `json:"base"`
+	Bytes int    `json:"bytes"`
+}
+
+// CostModel prices memory accesses for one generated module on one board at
+// one clock.
+type CostModel struct {
+	ClockMHz int
+	FlashWS  int // flash wait states at ClockMHz
+	// ReadStall and WriteStall are extra core cycles per byte read or written,
+	// keyed by the Region names; every region has an entry. A region that
+	// spans banks is charged the byte-weighted mix of its banks (uniform
+	// access over the region assumed [ESTIMATE]).
+	ReadStall  map[string]float64
+	WriteStall map[string]float64
+	// Placement names the bank each SRAM region starts in; Spans lists the
+	// banks it covers, in address order (nil for an empty region).
+	Placement Placement
+	Spans     map[string][]Span
+	// Notes holds one line per modelling assumption, with its source.
+	Notes []string
+}
+
+// Model parameters. Sources: cortex-m.md §2 "Memory side" (M7TRM §5.1, §5.9)
+// and §6 (boards).
+const (
+	// m7LineBytes is the Cortex-M7 L1 cache line (M7TRM §5.9, cortex-m.md §2).
+	m7LineBytes = 32
+	// m7FlashFixed is the bus cycles of a D-cache line fill from flash beyond
+	// the flash accesses themselves (AXIM request, bus matrix, four 64-bit
+	// beats, overlapped with the critical word) [ESTIMATE]. With a penalty of
+	// BusDivider·(m7FlashFixed + accesses per line·(WS+1)) it gives 13 cycles
+	// on the F7 (7 WS, 256-bit flash, bus = core), inside cortex-m.md §2's
+	// ≈10–14, and 20 on the H743 (4 WS, bus = core/2), inside ≈20–30.
+	m7FlashFixed = 5.0
+	// m7SRAMFill is the bus cycles of a D-cache line fill from AXI/AHB SRAM
+	// [ESTIMATE]: the midpoint of cortex-m.md §2's ≈6–10 on the F7 (bus = core
+	// clock); ×2 on the H743 (bus = core/2) gives 16, the midpoint of ≈12–20.
+	m7SRAMFill = 8.0
+	// artPrefetchHiding is the fraction of the flash wait states the ART
+	// prefetch buffer hides on sequential weight reads [ESTIMATE]. On the
+	// STM32F4 the prefetch serves the I-code bus and data reads go through
+	// the ART's few data lines (cortex-m.md §6, geometry [UNVERIFIED]), so this
+	// is a calibration parameter, not a datum.
+	artPrefetchHiding = 0.5
+	// wordBytes is the access width assumed when width_bits is not recorded
+	// (Bank.WidthBits, Flash.WidthBits: "a cycle model should then assume 32").
+	wordBytes = 4
+)
+
+// FlashWaitStates returns the flash wait states at a core clock; clockMHz <= 0
+// means the board's maximum. With a wait_state_mhz table (the reference
+// manual's flash latency table, in flash-interface MHz = core ÷ BusDivider)
+// the answer is the first entry at or above the clock. Without one, or above
+// the table (clocks past the board's rating), the wait states scale with the
+// clock: ⌈f·(WS_max+1)/f_max⌉ − 1, which gives WS_max at f_max [ESTIMATE].
+func (b *Board) FlashWaitStates(clockMHz int) int {
+	f := clockMHz
+	if f <= 0 {
+		f = b.ClockMHz
+	}
+	div := max(b.BusDivider, 1)
+	steps := b.Flash.WaitStateMHz
+	for i, m := range steps {
+		if f <= m*div {
+			return i
+		}
+	}
+	if b.ClockMHz <= 0 {
+		return max(b.Flash.WaitStates, len(steps))
+	}
+	ws := math.Ceil(float64(f)*float64(b.Flash.WaitStates+1)/float64(b.ClockMHz)) - 1
+	ws = math.Min(math.Max(ws, float64(len(steps))), math.MaxInt32)
+	return int(ws)
+}
+
+// CostModel prices memory for one generated module on board b at clockMHz
+// (0 = the board's maximum): it places the arena, the scratch buffers and the
+// patch-based input image in SRAM and returns the stall per byte of each
+// region. Sizes are in bytes; an empty region is not placed and costs 0.
+//
+// Placement: regions named in pl are placed first, at the first free byte of
+// the named bank; then the others, in the order arena, scratch, input. An
+// automatic region goes where the model charges it least; ties go to the
+// preferred bus — DTCM (0-wait, uncached), AXI (the H7 AXI-SRAM: 64-bit, D1
+// domain), AHB (vendor bus-matrix SRAM; on the H7 behind the D1→D2/D3 bridges)
+// — then to the lower address. A region may run on from one bank into the
+// next when they touch (ArenaRegion's rule), so on the STM32F746 a 200 KiB
+// arena covers DTCM and SRAM1. ITCM-RAM is the instruction TCM, where linker
+// scripts put code and vectors: it takes data only when pl names it or when
+// nothing else fits.
+//
+// The error wraps ErrNoFit when a region does not fit; it names the bank or
+// the largest free run. A clock above the board's maximum, a negative size or
+// an unknown bank name (the error lists the banks) are errors too.
+func (b *Board) CostModel(clockMHz, arenaBytes, scratchBytes, inputBytes int, pl Placement) (*CostModel, error) {
+	f := clockMHz
+	switch {
+	case f == 0:
+		f = b.ClockMHz
+	case f < 0:
+		return nil, fmt.Errorf("clock %d MHz: must be positive (0 = the board's maximum)", clockMHz)
+	case f > b.ClockMHz:
+		return nil, fmt.Errorf("clock %d MHz is above the %s maximum of %d MHz", clockMHz, b.ID, b.ClockMHz)
+	}
+	if f <= 0 {
+		return nil, fmt.Errorf("board %s has no clock_mhz", b.ID)
+	}
+	regions := []struct {
+		name   string
+		bytes  int
+		forced string
+		hot    bool // re-read data that stays in the D-cache (scratch)
+	}{
+		{RegionArena, arenaBytes, pl.Arena, false},
+		{RegionScratch, scratchBytes, pl.Scratch, true},
+		{RegionInput, inputBytes, pl.Input, false},
+	}
+	for _, r := range regions {
+		if r.bytes < 0 {
+			return nil, fmt.Errorf("%s size %d bytes: must not be negative", r.name, r.bytes)
+		}
+	}
+
+	ws := b.FlashWaitStates(f)
+	cm := &CostModel{
+		ClockMHz:   f,
+		FlashWS:    ws,
+		ReadStall:  map[string]float64{},
+		WriteStall: map[string]float64{},
+		Spans:      map[string][]Span{},
+	}
+	flashRead, flashNote := b.flashStall(ws)
+	cm.ReadStall[RegionFlash] = flashRead
+	cm.WriteStall[RegionFlash] = 0 // the module never writes flash
+	cm.Notes = append(cm.Notes, b.clockNote(f, ws), flashNote)
+
+	lay := newLayout(b)
+	placed := map[string][]piece{}
+	// Forced regions first, so that an automatic arena cannot take the bank
+	// the user asked for; then the automatic ones.
+	for _, forcedPass := range []bool{true, false} {
+		for _, r := range regions {
+			if (r.forced != "") != forcedPass {
+				continue
+			}
+			var bank int
+			if r.forced != "" {
+				var err error
+				if bank, err = lay.find(r.forced); err != nil {
+					return nil, fmt.Errorf("%s placement: %w", r.name, err)
+				}
+			}
+			if r.bytes == 0 {
+				continue
+			}
+			var ps []piece
+			var err error
+			if r.forced != "" {
+				ps, err = lay.placeAt(bank, r.name, r.bytes)
+			} else {
+				ps, err = lay.placeAuto(r.name, r.bytes, func(ps []piece) float64 {
+					rd, wr := b.mixStall(lay.banks, ps, r.hot)
+					return rd + wr
+				})
+			}
+			if err != nil {
+				return nil, err
+			}
+			placed[r.name] = ps
+		}
+	}
+
+	for _, r := range regions {
+		ps := placed[r.name]
+		cm.ReadStall[r.name], cm.WriteStall[r.name] = b.mixStall(lay.banks, ps, r.hot)
+		if len(ps) == 0 {
+			continue
+		}
+		start := lay.banks[ps[0].bank].Name
+		switch r.name {
+		case RegionArena:
+			cm.Placement.Arena = start
+		case RegionScratch:
+			cm.Placement.Scratch = start
+		case RegionInput:
+			cm.Placement.Input = start
+		}
+		spans := make([]Span, len(ps))
+		parts := make([]string, len(ps))
+		for i, p := range ps {
+			k := lay.banks[p.bank]
+			spans[i] = Span{Bank: k.Name, Base: p.base, Bytes: p.bytes}
+			parts[i] = fmt.Sprintf("%s %s", k.Name, sizeString(p.bytes))
+		}
+		cm.Spans[r.name] = spans
+		how := "chosen: least stall, then DTCM > AXI > AHB > ITCM, then lower address"
+		if r.forced != "" {
+			how = "forced"
+		}
+		note := fmt.Sprintf("%s: %s at %s in %s (%s)", r.name, sizeString(r.bytes), hexAddr(ps[0].base), strings.Join(parts, " + "), how)
+		if len(ps) > 1 {
+			note += "; charged the byte-weighted mix of its banks, uniform access assumed [ESTIMATE]"
+		}
+		cm.Notes = append(cm.Notes, note)
+	}
+	cm.Notes = append(cm.Notes, b.sramNotes()...)
+	return cm, nil
+}
+
+// clockNote says where the wait states come from.
+func (b *Board) clockNote(f, ws int) string {
+	div := max(b.BusDivider, 1)
+	src := fmt.Sprintf("wait_states = %d at %d MHz, scaled as ⌈f·(WS+1)/f_max⌉−1 [ESTIMATE]", b.Flash.WaitStates, b.ClockMHz)
+	if steps := b.Flash.WaitStateMHz; len(steps) > 0 && f <= steps[len(steps)-1]*div {
+		src = fmt.Sprintf("the wait_state_mhz latency table of boards.toml at %d MHz flash clock (core ÷ %d)", (f+div-1)/div, div)
+	}
+	return fmt.Sprintf("clock %d MHz (board maximum %d): flash %d wait states, from %s; "+
+		"stalls are core cycles at a fixed core:bus ratio of %d:1, so the clock changes cycles only through the wait states (cortex-m.md §7.4)",
+		f, b.ClockMHz, ws, src, div)
+}
+
+// flashStall returns the extra cycles per byte of a sequential weight read
+// from flash at ws wait states, and the note that explains it.
+func (b *Board) flashStall(ws int) (float64, string) {
+	fl := b.Flash
+	if b.Core == CortexM7 {
+		// Weights are read at the flash's AXIM address (0x0800_0000 on ST
+		// parts) through the L1 D-cache: one miss per 32-byte line.
+		div := float64(max(b.BusDivider, 1))
+		width := accessBytes(fl.WidthBits)
+		perLine := math.Ceil(m7LineBytes / width) // flash accesses per line fill
+		penalty := div * (m7FlashFixed + perLine*float64(ws+1))
+		stall := penalty / m7LineBytes
+		return stall, fmt.Sprintf("flash: weights read over AXIM through the %d KiB L1 D-cache, one miss per %d-byte line (M7TRM §5.9); "+
+			"miss penalty = bus divider %g × (%g fixed bus cycles [ESTIMATE] + %g flash access(es) of %d bits × (WS+1)) = %g cycles at %d WS, "+
+			"i.e. %g + %g·WS, fitted to cortex-m.md §2 [ESTIMATE: F7 ≈10–14 at 7 WS, H7 at core/2 ≈20–30] → %.4g cycles per byte; "+
+			"every byte read is charged as a miss (re-reads of weights that stay in the D-cache are overcharged); the ART on the ITCM flash alias is not used for data",
+			b.DCacheKiB, m7LineBytes, div, m7FlashFixed, perLine, int(width*8), penalty, ws, div*(m7FlashFixed+perLine), div*perLine, stall)
+	}
+	line := accessBytes(fl.WidthBits)
+	widthSrc := fmt.Sprintf("width_bits %d", fl.WidthBits)
+	if fl.WidthBits == 0 {
+		widthSrc = "width not recorded: one 32-bit word per access [ESTIMATE]"
+	}
+	switch fl.Accelerator {
+	case AccelART:
+		hide := 0.0
+		hideSrc := "no prefetch: nothing hidden"
+		if fl.Prefetch {
+			hide = artPrefetchHiding
+			hideSrc = fmt.Sprintf("prefetch hides %g [ESTIMATE]", hide)
+		}
+		stall := float64(ws) / line * (1 - hide)
+		return stall, fmt.Sprintf("flash: weights streamed through the ART accelerator: %d WS per %g-byte flash line (%s) × (1 − %g; %s) = %.4g cycles per byte (cortex-m.md §6)",
+			ws, line, widthSrc, hide, hideSrc, stall)
+	default:
+		what := "no flash accelerator"
+		if fl.Accelerator == AccelCache {
+			what = "the flash cache holds the kernels' instructions, not streamed weights [ESTIMATE] (cortex-m.md §6: STM32U5 ICACHE on the code bus)"
+		}
+		stall := float64(ws) / line
+		return stall, fmt.Sprintf("flash: %s; weights pay %d WS per %g-byte flash access (%s) = %.4g cycles per byte",
+			what, ws, line, widthSrc, stall)
+	}
+}
+
+// bankStall returns the extra cycles per byte read and written in bank k, for
+// streamed data (each byte read once per pass) or hot data (re-read, cached).
+func (b *Board) bankStall(k Bank, hot bool) (read, write float64) {
+	width := accessBytes(k.WidthBits)
+	if b.Core != CortexM7 {
+		// Cortex-M4/M33: no data cache; a bank with wait states delays every
+		// access, a sustained store stream included (one write-buffer entry
+		// hides one store, not a stream) [ESTIMATE]. 0-wait SRAM costs nothing
+		// beyond the isa issue cycles.
+		s := float64(k.WaitStates) / width
+		return s, s
+	}
+	div := float64(max(b.BusDivider, 1))
+	switch {
+	case k.TCM:
+		// 0-wait at core clock, uncached (M7TRM §5.1, cortex-m.md §2).
+		return 0, 0
+	case k.Cacheable:
+		if hot {
+			// Small, re-read buffers stay in the D-cache [ESTIMATE].
+			return 0, 0
+		}
+		// One line fill per 32 bytes read; stores go to the write buffer and
+		// the write-back D-cache (cortex-m.md §2 gives no write penalty).
+		perLine := m7LineBytes / width
+		return div * (m7SRAMFill + float64(k.WaitStates)*perLine) / m7LineBytes, 0
+	default:
+		// Uncached non-TCM bank: every 32-bit load is a bus round trip, as
+		// long as a line fill [ESTIMATE]; stores are buffered.
+		return div * (m7SRAMFill + float64(k.WaitStates)) / wordBytes, 0
+	}
+}
+
+// mixStall is the byte-weighted mean stall of a region laid out as ps.
+func (b *Board) mixStall(banks []Bank, ps []piece, hot bool) (read, write float64) {
+	n := 0
+	for _, p := range ps {
+		r, w := b.bankStall(banks[p.bank], hot)
+		read += r * float64(p.bytes)
+		write += w * float64(p.bytes)
+		n += p.bytes
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return read / float64(n), write / float64(n)
+}
+
+// sramNotes describes the SRAM side of the model.
+func (b *Board) sramNotes() []string {
+	if b.Core != CortexM7 {
+		notes := []string{"SRAM: 0-wait banks add no stall; the load/store issue cycles are in package isa (cortex-m.md: zero-wait-state memory unless stated); " +
+			"writes likewise; the scratch buffers are priced as their bank"}
+		for _, k := range b.Banks {
+			if k.WaitStates > 0 {
+				r, _ := b.bankStall(k, false)
+				notes = append(notes, fmt.Sprintf("SRAM %s: %d wait states per %g-byte access, reads and writes → %.4g cycles per byte [ESTIMATE]", k.Name, k.WaitStates, accessBytes(k.WidthBits), r))
+			}
+		}
+		return append(notes, fetchNote)
+	}
+	div := float64(max(b.BusDivider, 1))
+	notes := []string{
+		"SRAM: DTCM/ITCM add no stall (0-wait at core clock, uncached, M7TRM §5.1, cortex-m.md §2)",
+		fmt.Sprintf("SRAM: cacheable AXI/AHB banks pay one %d-byte D-cache line fill per line read, %g·%g = %g cycles "+
+			"[ESTIMATE: %g bus cycles, midpoint of cortex-m.md §2's F7 SRAM1 ≈6–10; H7 AXI-SRAM ≈12–20 at core/2] → %.4g cycles per byte; "+
+			"every arena and input byte read is charged as a first touch",
+			m7LineBytes, div, m7SRAMFill, div*m7SRAMFill, m7SRAMFill, div*m7SRAMFill/m7LineBytes),
+		"writes: 0 stall — stores drain through the write buffer into the write-back D-cache or the TCM (cortex-m.md §2 gives no write penalty) [ESTIMATE]",
+		"scratch (im2col, depthwise plane and kernel buffers): small and re-read, it stays in the D-cache: 0 stall in TCM or cacheable SRAM [ESTIMATE]",
+	}
+	for _, k := range b.Banks {
+		if !k.TCM && !k.Cacheable {
+			r, _ := b.bankStall(k, false)
+			notes = append(notes, fmt.Sprintf("SRAM %s is not cacheable: each 32-bit load is a bus round trip of %g cycles → %.4g cycles per byte [ESTIMATE]", k.Name, div*(m7SRAMFill+float64(k.WaitStates)), r))
+		}
+	}
+	return append(notes, fetchNote)
+}
+
+const fetchNote = "instruction fetch: 0 stall — the kernels' inner loops stay in the I-cache / ART / flash cache [ESTIMATE]"
+
+func accessBytes(widthBits int) float64 {
+	if widthBits < 8 {
+		return wordBytes
+	}
+	return float64(widthBits / 8)
+}
+
+// sizeString prints a byte count as KiB when it is a whole number of KiB.
+func sizeString(n int) string {
+	if n%1024 == 0 {
+		return fmt.Sprintf("%d KiB", n/1024)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// piece is the part of a placed region in one bank (index into layout.banks).
+type piece struct {
+	bank  int
+	base  uint64
+	bytes int
+}
+
+// layout tracks the free SRAM while regions are placed. Every region starts at
+// the first free byte of a bank and runs on only into untouched banks, so the
+// used part of every bank is a prefix of it.
+type layout struct {
+	board *Board
+	banks []Bank // address order
+	used  []int  // bytes used at the start of each bank
+}
+
+func newLayout(b *Board) *layout {
+	banks := b.sortedBanks()
+	return &layout{board: b, banks: banks, used: make([]int, len(banks))}
+}
+
+// find returns the index of the named bank (exact name, else case-insensitive).
+func (l *layout) find(name string) (int, error) {
+	if i := slices.IndexFunc(l.banks, func(k Bank) bool { return k.Name == name }); i >= 0 {
+		return i, nil
+	}
+	if i := slices.IndexFunc(l.banks, func(k Bank) bool { return strings.EqualFold(k.Name, name) }); i >= 0 {
+		return i, nil
+	}
+	names := make([]string, len(l.banks))
+	for i, k := range l.banks {
+		names[i] = k.Name
+	}
+	return 0, fmt.Errorf("unknown bank %q on %s; banks: %s", name, l.board.ID, strings.Join(names, ", "))
+}
+
+// run returns the pieces of a region of n bytes starting at the first free
+// byte of bank i and the free bytes available from there (which may be fewer
+// than n; the pieces then cover only those).
+func (l *layout) run(i, n int) ([]piece, int) {
+	var ps []piece
+	free := 0
+	for j := i; j < len(l.banks); j++ {
+		if j > i && (l.used[j] > 0 || l.banks[j].Base != l.banks[j-1].End()) {
+			break
+		}
+		avail := l.banks[j].Size - l.used[j]
+		if avail <= 0 {
+			break
+		}
+		if take := min(avail, n-free); take > 0 {
+			ps = append(ps, piece{bank: j, base: l.banks[j].Base + uint64(l.used[j]), bytes: take})
+		}
+		free += avail
+	}
+	return ps, free
+}
+
+func (l *layout) take(ps []piece) {
+	for _, p := range ps {
+		l.used[p.bank] += p.bytes
+	}
+}
+
+func (l *layout) placeAt(i int, region string, n int) ([]piece, error) {
+	ps, free := l.run(i, n)
+	if free < n {
+		return nil, fmt.Errorf("%s of %s %w from bank %s on %s: %s free there, including the banks that follow it without a gap",
+			region, sizeString(n), ErrNoFit, l.banks[i].Name, l.board.ID, sizeString(free))
+	}
+	l.take(ps)
+	return ps, nil
+}
+
+// busRank orders buses for ties: DTCM, AXI, AHB, then ITCM.
+func busRank(b Bus) int {
+	switch b {
+	case BusDTCM:
+		return 0
+	case BusAXI:
+		return 1
+	case BusAHB:
+		return 2
+	}
+	return 3
+}
+
+// placeAuto places a region of n bytes where cost is least: first among runs
+// that start outside the ITCM, then, when none fits, in the ITCM.
+func (l *layout) placeAuto(region string, n int, cost func([]piece) float64) ([]piece, error) {
+	largest, largestAt := 0, -1
+	for _, itcm := range []bool{false, true} {
+		var best []piece
+		bestCost, bestRank := 0.0, 0
+		for i, k := range l.banks {
+			if (k.Bus == BusITCM) != itcm || l.used[i] >= k.Size {
+				continue
+			}
+			ps, free := l.run(i, n)
+			if free > largest {
+				largest, largestAt = free, i
+			}
+			if free < n {
+				continue
+			}
+			c, r := cost(ps), busRank(k.Bus)
+			// Banks are visited in address order, so a tie keeps the lower address.
+			if best == nil || c < bestCost-1e-12 || (math.Abs(c-bestCost) <= 1e-12 && r < bestRank) {
+				best, bestCost, bestRank = ps, c, r
+			}
+		}
+		if best != nil {
+			l.take(best)
+			return best, nil
+		}
+	}
+	where := "no free SRAM is left"
+	if largestAt >= 0 {
+		where = fmt.Sprintf("the largest free contiguous run is %s from %s at %s", sizeString(largest), l.banks[largestAt].Name,
+			hexAddr(l.banks[largestAt].Base+uint64(l.used[largestAt])))
+	}
+	return nil, fmt.Errorf("%s of %s %w on %s: %s", region, sizeString(n), ErrNoFit, l.board.ID, where)
+}
