@@ -5,7 +5,7 @@ GO       ?= go
 RACE     := $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 FUZZTIME ?= 20s
 
-.PHONY: demo test vet bench fuzz build tools
+.PHONY: demo test vet bench fuzz build tools calibrate
 
 build:
 	$(GO) build ./...
@@ -29,6 +29,12 @@ test: tools vet
 tools:
 	@/usr/bin/python3 -c 'import pyarmnn' >/dev/null 2>&1 || { S=$$([ "$$(id -u)" = 0 ] || echo sudo); $$S apt-get update && $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y python3-pyarmnn; }
 	@command -v wasm-validate >/dev/null || { S=$$([ "$$(id -u)" = 0 ] || echo sudo); $$S apt-get update && $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y wabt; }
+
+# Refit the cycle model's per-(core, style) factor on the measured rows of
+# ../shared/data/mcunet/reported_results.csv and rewrite the committed table.
+calibrate:
+	$(GO) run ./cmd/mcusim calibrate --write sim/calibration_table.go
+	gofmt -w sim/calibration_table.go
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/

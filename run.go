@@ -59,6 +59,8 @@ type RunReport struct {
 	CompileMS     float64                `json:"compile_ms"`
 	MMACPerSecond float64                `json:"mmac_per_s"`
 	WasmBytes     int                    `json:"wasm_bytes"`
+
+	execs []sim.BlockExec // block counts of the run, for pricing
 }
 
 // Run generates the kernels of a model for a plan, runs them under wazero, and
@@ -130,6 +132,7 @@ func Run(ctx context.Context, g *models.Graph, opt RunOptions) (*RunReport, erro
 		return nil, err
 	}
 	rep.BlocksExec, rep.Bytes = res.BlocksExecuted, res.Bytes
+	rep.execs = sim.ExecsOf(comp, res)
 	rep.WallMS = float64(res.Wall.Microseconds()) / 1000
 	rep.CompileMS = float64(res.Compile.Microseconds()) / 1000
 	if res.Wall > 0 {

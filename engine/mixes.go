@@ -128,9 +128,11 @@ var common = map[string]mixEntry{
 	"host":        {base: isa.Mix{isa.ALU: 50}, source: "softmax / resize / pad: a handful of instructions per element, charged coarsely per call"},
 }
 
-// BlockMix returns the instruction mix of one execution of block b in style.
-func BlockMix(style string, b *Block) (isa.Mix, error) {
-	kind := b.Name
+// MixKind is the mix table key of a block name: "op3.conv.mac2x2" →
+// "conv.mac2x2", "op7.concat.copy1" → "concat.copy", "op9.host.SOFTMAX" → "host".
+// It returns a substring (no allocation).
+func MixKind(name string) string {
+	kind := name
 	if i := strings.IndexByte(kind, '.'); i >= 0 && strings.HasPrefix(kind, "op") {
 		kind = kind[i+1:]
 	}
@@ -140,15 +142,30 @@ func BlockMix(style string, b *Block) (isa.Mix, error) {
 	case strings.HasPrefix(kind, "host."):
 		kind = "host"
 	}
+	return kind
+}
+
+// StyleMix returns the per-execution base mix and the per-element mix of a block
+// kind in style.
+func StyleMix(style, kind string) (base, per isa.Mix, err error) {
 	e, ok := mixes[style][kind]
 	if !ok {
 		if e, ok = common[kind]; !ok {
-			return isa.Mix{}, fmt.Errorf("block %s has no instruction mix for style %s", b.Name, style)
+			return isa.Mix{}, isa.Mix{}, fmt.Errorf("block kind %s has no instruction mix for style %s", kind, style)
 		}
 	}
-	m := e.base
-	if b.Per > 0 {
-		m.Add(&e.per, float64(b.Per))
+	return e.base, e.per, nil
+}
+
+// BlockMix returns the instruction mix of one execution of the block named name
+// (e.g. "op3.conv.mac2x2") handling per elements, in style.
+func BlockMix(style, name string, per int) (isa.Mix, error) {
+	base, pm, err := StyleMix(style, MixKind(name))
+	if err != nil {
+		return isa.Mix{}, fmt.Errorf("block %s: %v", name, err)
 	}
-	return m, nil
+	if per > 0 {
+		base.Add(&pm, float64(per))
+	}
+	return base, nil
 }

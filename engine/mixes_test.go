@@ -30,7 +30,7 @@ func TestEveryBlockHasAMix(t *testing.T) {
 					t.Fatal(err)
 				}
 				for i := range c.Blocks {
-					m, err := engine.BlockMix(style, &c.Blocks[i])
+					m, err := engine.BlockMix(style, c.Blocks[i].Name, c.Blocks[i].Per)
 					if err != nil {
 						t.Error(err)
 						continue

@@ -6,6 +6,9 @@
 //	mcusim memory --model M [...]      plan memory (layer or patch based)
 //	mcusim fit [--models ...]          which models fit which boards
 //	mcusim run --model M [...]         run the generated kernels (WASM), bit-exact check
+//	mcusim estimate --model M --board B   latency, energy, per-layer cycles
+//	mcusim validate                    estimated vs measured latencies, MAPE
+//	mcusim calibrate [--write FILE]    refit the calibration table
 //
 // Every verb takes --json and then prints one JSON object on stdout. Bad input
 // exits with code 2 and one line on stderr that says what and where.
@@ -39,6 +42,9 @@ func verbs() []verb {
 		{"memory", "plan peak SRAM and Flash of a model (layer- or patch-based)", cmdMemory},
 		{"fit", "table of peak SRAM (layer vs patch), Flash and fit for models × boards", cmdFit},
 		{"run", "generate the kernels, run them under wazero, check them against the reference", cmdRun},
+		{"estimate", "latency, energy and per-layer cycles of a model on a board", cmdEstimate},
+		{"validate", "estimated vs measured latency for every published row mcusim can build", cmdValidate},
+		{"calibrate", "fit the per-(core, style) factor on the measured rows (make calibrate)", cmdCalibrate},
 	}
 }
 

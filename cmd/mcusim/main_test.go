@@ -244,3 +244,71 @@ func TestRunJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestEstimateValidateJSON checks the documented keys of estimate, validate and
+// calibrate.
+func TestEstimateValidateJSON(t *testing.T) {
+	code, out, errOut := runCLI("estimate", "--model", "mcunet-vww1", "--board", "stm32f746", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"model", "board", "engine", "schedule", "cycles", "latency_ms", "energy_mj",
+		"peak_sram_bytes", "flash_bytes", "fits", "layers"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("estimate JSON lacks %q", k)
+		}
+	}
+	l0 := m["layers"].([]any)[0].(map[string]any)
+	for _, k := range []string{"name", "op", "macs", "cycles", "ms"} {
+		if _, ok := l0[k]; !ok {
+			t.Errorf("estimate layer lacks %q", k)
+		}
+	}
+	// --exec prints exactly the closed form's cycles.
+	_, out2, _ := runCLI("estimate", "--model", "mcunet-vww1", "--board", "stm32f746", "--json", "--exec")
+	var m2 map[string]any
+	if err := json.Unmarshal([]byte(out2), &m2); err != nil {
+		t.Fatal(err)
+	}
+	if m2["cycles"] != m["cycles"] {
+		t.Errorf("--exec cycles %v, closed form %v", m2["cycles"], m["cycles"])
+	}
+	// OOM is a report, not an error.
+	code, out, _ = runCLI("estimate", "--model", "mcunet-in4", "--board", "stm32f412")
+	if code != 0 || !strings.Contains(out, "OOM") {
+		t.Errorf("in4 on f412: exit %d\n%s", code, out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"estimate", "--model", "mcunet-vww1"}, "--board is required"},
+		{[]string{"estimate", "--model", "mcunet-vww1", "--board", "nope"}, "nope"},
+		{[]string{"estimate", "--model", "mcunet-vww1", "--board", "stm32f746", "--engine", "magic"}, "unknown engine"},
+		{[]string{"estimate", "--model", "mcunet-vww1", "--board", "stm32f746", "--clock", "999"}, "--clock"},
+		{[]string{"validate", "--data", "/nonexistent"}, "/nonexistent"},
+	} {
+		code, _, errOut := runCLI(c.args...)
+		if code != 2 || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", c.args, code, errOut)
+		}
+	}
+	dir := filepath.Dir(filepath.Dir(datadir.Require(t, "mcunet", "reported_results.csv")))
+	code, out, errOut = runCLI("validate", "--data", dir, "--json")
+	if code != 0 {
+		t.Fatalf("validate: exit %d: %s", code, errOut)
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"rows", "skipped", "mape", "speedup_ratios"} {
+		if _, ok := v[k]; !ok {
+			t.Errorf("validate JSON lacks %q", k)
+		}
+	}
+}

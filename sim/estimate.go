@@ -1,0 +1,249 @@
+package sim
+
+import (
+	"fmt"
+
+	"mcusim/engine"
+	"mcusim/isa"
+	"mcusim/mem"
+)
+
+// BlockExec is how often one generated basic block ran, from an execution
+// (Compiled.Blocks with Result.Counts) or from the closed form (engine.Count).
+type BlockExec struct {
+	Step   int
+	Name   string
+	Per    int
+	Count  uint64
+	Access []engine.Access
+}
+
+// ExecsOf pairs a module's blocks with a run's counts.
+func ExecsOf(c *engine.Compiled, res *Result) []BlockExec {
+	out := make([]BlockExec, len(c.Blocks))
+	for i, b := range c.Blocks {
+		out[i] = BlockExec{Step: b.Step, Name: b.Name, Per: b.Per, Count: res.Counts[i], Access: b.Access}
+	}
+	return out
+}
+
+// ExecsOfCounts turns the closed-form counts into block executions.
+func ExecsOfCounts(c *engine.Counts) []BlockExec {
+	out := make([]BlockExec, len(c.Blocks))
+	for i, b := range c.Blocks {
+		out[i] = BlockExec{Step: b.Step, Name: b.Name, Per: b.Per, Count: b.Count, Access: b.Access}
+	}
+	return out
+}
+
+// LayerEstimate is one operator's share of the estimate.
+type LayerEstimate struct {
+	Index      int     `json:"index"`
+	Name       string  `json:"name"`
+	Op         string  `json:"op"`
+	Shape      Dims    `json:"shape"`
+	MACs       int64   `json:"macs"`
+	Cycles     float64 `json:"cycles"`
+	MS         float64 `json:"ms"`
+	StallShare float64 `json:"stall_share"`
+}
+
+// Dims is an H×W×C shape; it prints and marshals as "40x40x16" (formatted at
+// output time, so pricing does no string work).
+type Dims [3]int
+
+func (d Dims) String() string { return fmt.Sprintf("%dx%dx%d", d[0], d[1], d[2]) }
+
+// MarshalJSON writes the shape as a string.
+func (d Dims) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }
+
+// Estimate is the priced latency and energy of one plan on one board.
+type Estimate struct {
+	Board       string          `json:"board"`
+	Core        string          `json:"core"`
+	ClockMHz    int             `json:"clock_mhz"`
+	FlashWS     int             `json:"flash_wait_states"`
+	Engine      string          `json:"engine"`
+	Cycles      float64         `json:"cycles"`
+	StallCycles float64         `json:"stall_cycles"`
+	LatencyMS   float64         `json:"latency_ms"`
+	EnergyMJ    float64         `json:"energy_mj"`
+	PowerMW     float64         `json:"power_mw"`
+	Calibration Calibration     `json:"calibration"`
+	Placement   mem.Placement   `json:"placement"`
+	Layers      []LayerEstimate `json:"layers"`
+	Notes       []string        `json:"notes,omitempty"`
+}
+
+// PriceOptions select the board, its clock and the kernel style.
+type PriceOptions struct {
+	Board     *mem.Board
+	ClockMHz  int // 0 = the board's maximum
+	Style     string
+	Placement mem.Placement
+}
+
+// Price turns block executions into cycles (DESIGN.md "Cycle model"): every
+// block costs its instruction mix on the board's core (isa) plus the memory
+// stalls of the bytes it moves in the regions it touches (mem); a step's cycles
+// are the sum over its blocks, scaled by the calibrated factor of (core, style).
+// Latency = cycles / clock; energy = the board's power × latency
+// (cortex-m.md §8: power is nearly constant per board, E = P·t). For many
+// estimates on one board use a Pricer.
+func Price(pl *engine.Plan, execs []BlockExec, opt PriceOptions) (*Estimate, error) {
+	p, err := NewPricer(opt)
+	if err != nil {
+		return nil, err
+	}
+	return p.Price(pl, execs)
+}
+
+// Pricer prices plans for one board, clock and kernel style; it keeps the core
+// table, the calibration, the resolved mixes and the last memory cost model, so
+// a NAS loop pays for them once. Not safe for concurrent use.
+type Pricer struct {
+	opt   PriceOptions
+	core  *isa.Table
+	cal   Calibration
+	mixes map[string]*pricedKind
+	cmKey [3]int
+	cm    *mem.CostModel
+}
+
+// pricedKind is a block kind's mixes and its core cycles per Per value (memory
+// stalls add to core cycles, isa.Table.Cycles, so they are priced apart).
+type pricedKind struct {
+	base, per isa.Mix
+	core      map[int]float64
+}
+
+// NewPricer prepares pricing for opt.
+func NewPricer(opt PriceOptions) (*Pricer, error) {
+	return newPricer(opt, CalibrationFor(string(opt.Board.Core), opt.Style))
+}
+
+func newPricer(opt PriceOptions, cal Calibration) (*Pricer, error) {
+	b := opt.Board
+	core, err := isa.ByName(string(b.Core))
+	if err != nil {
+		return nil, err
+	}
+	if len(b.CostOverrides) > 0 {
+		if core, err = core.WithOverrides(b.CostOverrides); err != nil {
+			return nil, fmt.Errorf("board %s cost overrides: %v", b.ID, err)
+		}
+	}
+	return &Pricer{opt: opt, core: core, cal: cal, mixes: map[string]*pricedKind{}, cmKey: [3]int{-1}}, nil
+}
+
+func priceWith(pl *engine.Plan, execs []BlockExec, opt PriceOptions, cal Calibration) (*Estimate, error) {
+	p, err := newPricer(opt, cal)
+	if err != nil {
+		return nil, err
+	}
+	return p.Price(pl, execs)
+}
+
+// PriceCounts prices the closed-form counts of a plan without copying them.
+func (p *Pricer) PriceCounts(pl *engine.Plan, c *engine.Counts) (*Estimate, error) {
+	return p.price(pl, len(c.Blocks), func(i int) (int, string, int, uint64, []engine.Access) {
+		b := &c.Blocks[i]
+		return b.Step, b.Name, b.Per, b.Count, b.Access
+	})
+}
+
+// Price prices one plan's block executions.
+func (p *Pricer) Price(pl *engine.Plan, execs []BlockExec) (*Estimate, error) {
+	return p.price(pl, len(execs), func(i int) (int, string, int, uint64, []engine.Access) {
+		e := &execs[i]
+		return e.Step, e.Name, e.Per, e.Count, e.Access
+	})
+}
+
+func (p *Pricer) price(pl *engine.Plan, n int, block func(int) (step int, name string, per int, count uint64, acc []engine.Access)) (*Estimate, error) {
+	b, opt, cal := p.opt.Board, p.opt, p.cal
+	inputBytes := 0
+	if pl.Patch != nil && pl.Exec != nil {
+		inputBytes = pl.Exec.Full[0].Ins[0].Bytes()
+	}
+	key := [3]int{pl.Arena, pl.SBuf + pl.KBuf, inputBytes}
+	if key != p.cmKey {
+		cm, err := b.CostModel(opt.ClockMHz, pl.Arena, pl.SBuf+pl.KBuf, inputBytes, opt.Placement)
+		if err != nil {
+			return nil, fmt.Errorf("OOM on %s: %v", b.ID, err)
+		}
+		p.cm, p.cmKey = cm, key
+	}
+	cm := p.cm
+	est := &Estimate{Board: b.ID, Core: string(b.Core), ClockMHz: cm.ClockMHz, FlashWS: cm.FlashWS,
+		Engine: opt.Style, PowerMW: b.PowerMW, Calibration: cal, Placement: cm.Placement, Notes: cm.Notes}
+	// Stall cycles per byte by region, looked up once.
+	var readStall, writeStall [4]float64
+	for r := engine.RegionFlash; r <= engine.RegionInput; r++ {
+		readStall[r], writeStall[r] = cm.ReadStall[r.String()], cm.WriteStall[r.String()]
+	}
+	steps := pl.Exec.Steps
+	est.Layers = make([]LayerEstimate, 0, len(steps))
+	layerCyc := make([]float64, 2*len(steps))
+	layerStall := layerCyc[len(steps):]
+	layerCyc = layerCyc[:len(steps)]
+	for i := 0; i < n; i++ {
+		step, name, per, count, access := block(i)
+		if count == 0 {
+			continue
+		}
+		kind := engine.MixKind(name)
+		pk := p.mixes[kind]
+		if pk == nil {
+			base, per, err := engine.StyleMix(opt.Style, kind)
+			if err != nil {
+				return nil, fmt.Errorf("block %s: %v", name, err)
+			}
+			pk = &pricedKind{base: base, per: per, core: map[int]float64{}}
+			p.mixes[kind] = pk
+		}
+		coreCyc, ok := pk.core[per]
+		if !ok {
+			mix := pk.base
+			if per > 0 {
+				mix.Add(&pk.per, float64(per))
+			}
+			coreCyc = p.core.Cycles(&mix, isa.MemCost{})
+			pk.core[per] = coreCyc
+		}
+		var st float64
+		for _, a := range access {
+			st += float64(a.Read)*readStall[a.Region] + float64(a.Write)*writeStall[a.Region]
+		}
+		if step >= 0 && step < len(steps) {
+			layerCyc[step] += (coreCyc + st) * float64(count)
+			layerStall[step] += st * float64(count)
+		}
+	}
+	for i := range steps {
+		s := &steps[i]
+		calls := 1.0
+		if pl.Patch != nil && i < pl.Patch.SplitOp {
+			calls = float64(pl.Patch.Patches * pl.Patch.Patches)
+		}
+		c := layerCyc[i]*cal.Factor + cal.PerOperator*calls
+		share := 0.0
+		if layerCyc[i] > 0 {
+			share = layerStall[i] / layerCyc[i]
+		}
+		macs := s.MACs
+		if pl.Patch != nil && i < pl.Patch.SplitOp {
+			macs *= int64(pl.Patch.Patches * pl.Patch.Patches)
+		}
+		est.Layers = append(est.Layers, LayerEstimate{Index: i, Name: s.Name, Op: s.Kind.String(),
+			Shape: Dims{s.Out.H, s.Out.W, s.Out.C}, MACs: macs, Cycles: c,
+			MS: c / float64(cm.ClockMHz) / 1e3, StallShare: share})
+		est.Cycles += c
+		est.StallCycles += layerStall[i] * cal.Factor
+	}
+	est.LatencyMS = est.Cycles / float64(cm.ClockMHz) / 1e3
+	if b.PowerMW > 0 {
+		est.EnergyMJ = b.PowerMW * est.LatencyMS / 1e3
+	}
+	return est, nil
+}
