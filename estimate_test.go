@@ -221,3 +221,43 @@ func TestEstimateReports(t *testing.T) {
 		t.Error("analytic planner accepted for an estimate")
 	}
 }
+
+// TestPriceEachEqualsCountThenPrice: the allocation-free labelling path prices
+// exactly what Count followed by Price does.
+func TestPriceEachEqualsCountThenPrice(t *testing.T) {
+	b := board(t, "stm32h743")
+	for _, name := range []string{"mcunet-in3", "mcunet-vww1", "mbv2-w0.35-r144"} {
+		g, err := mcusim.LoadModel(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, style := range engine.Styles() {
+			for _, opt := range []engine.Options{{Planner: engine.PlannerTinyEngine, NoLayers: true},
+				{Planner: engine.PlannerTinyEngine, Auto: true, Sound: true}} {
+				pl, err := engine.PlanMemory(g, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := sim.NewPricer(sim.PriceOptions{Board: b, Style: style})
+				if err != nil {
+					t.Fatal(err)
+				}
+				each, err := p.PriceEach(pl)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, err := engine.Count(pl, style)
+				if err != nil {
+					t.Fatal(err)
+				}
+				two, err := sim.Price(pl, sim.ExecsOfCounts(c), sim.PriceOptions{Board: b, Style: style})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if each.Cycles != two.Cycles {
+					t.Errorf("%s %s %s: PriceEach %.0f, Count+Price %.0f", name, style, pl.Schedule, each.Cycles, two.Cycles)
+				}
+			}
+		}
+	}
+}

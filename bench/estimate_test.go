@@ -26,7 +26,7 @@ func BenchmarkEstimate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	opt := engine.Options{Planner: engine.PlannerTinyEngine}
+	opt := engine.Options{Planner: engine.PlannerTinyEngine, NoLayers: true}
 	po := sim.PriceOptions{Board: board, Style: engine.StyleTinyEngine}
 	pricer, err := sim.NewPricer(po)
 	if err != nil {
@@ -38,11 +38,7 @@ func BenchmarkEstimate(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			c, err := engine.Count(pl, po.Style)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := pricer.PriceCounts(pl, c); err != nil {
+			if _, err := pricer.PriceEach(pl); err != nil {
 				b.Fatal(err)
 			}
 		}

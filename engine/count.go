@@ -28,7 +28,9 @@ import (
 // the patch stage, too little scratch, a patch grid that does not tile) but not
 // the ones that need the graph's constant data (missing weights, unsupported
 // quantization, int4 weights).
-func Count(plan *Plan, style string) (*Counts, error) {
+func Count(plan *Plan, style string) (*Counts, error) { return count(plan, style, nil) }
+
+func count(plan *Plan, style string, visit BlockVisitor) (*Counts, error) {
 	ex := plan.Exec
 	if ex == nil {
 		// Compile's refusal (codegen.go Compile).
@@ -42,7 +44,7 @@ func Count(plan *Plan, style string) (*Counts, error) {
 	// The counter stays on the stack (no write barriers on its slices); its
 	// buffers come from a pool, and only the result is allocated.
 	sc := countPool.Get().(*countScratch)
-	c := blockCounter{plan: plan, ex: ex, style: style, countScratch: *sc,
+	c := blockCounter{visit: visit, plan: plan, ex: ex, style: style, countScratch: *sc,
 		gen: codegen{plan: plan, ex: ex, opt: CompileOptions{Style: style}}}
 	defer func() {
 		*sc = c.countScratch // keep the grown buffers
@@ -71,6 +73,10 @@ func Count(plan *Plan, style string) (*Counts, error) {
 			s := &ex.Steps[i]
 			return nil, fmt.Errorf("operator %d (%s %s): %v", i, s.Kind, s.Name, err)
 		}
+	}
+	if visit != nil {
+		c.flushVisit()
+		return nil, nil
 	}
 	return c.finish(), nil
 }
@@ -131,6 +137,11 @@ var layerCalls = []winOrigin{{0, 0}}
 // slice; finish builds the result with one allocation each instead of one per
 // block (Count runs in NAS loops).
 type blockCounter struct {
+	// visit, when set, receives every block instead of the result being built
+	// (CountEach); the block just registered waits in last until its Per is known.
+	visit   BlockVisitor
+	last    visitBlock
+	hasLast bool
 	plan    *Plan
 	ex      *Execution
 	style   string
@@ -173,6 +184,13 @@ func (c *blockCounter) calls(i int) []winOrigin {
 // block registers a block of step i named "op<i>.<kind>[<idx>]" (newBlock's
 // naming; idx < 0 for none) with count n, in registration order.
 func (c *blockCounter) block(i int, kind string, idx int, n uint64, acc ...Access) {
+	if c.visit != nil {
+		c.flushVisit()
+		buf := c.last.acc[:0] // keep the buffer across blocks
+		c.last = visitBlock{step: i, kind: kind, per: 1, count: n, acc: append(buf, acc...)}
+		c.hasLast = true
+		return
+	}
 	c.names = append(append(c.names, c.prefix...), kind...)
 	if idx >= 0 {
 		c.names = strconv.AppendInt(c.names, int64(idx), 10)
@@ -184,7 +202,42 @@ func (c *blockCounter) block(i int, kind string, idx int, n uint64, acc ...Acces
 
 // setPer sets Per of the block just registered (the generator's
 // cg.blocks[id].Per after newBlock).
-func (c *blockCounter) setPer(per int) { c.pending[len(c.pending)-1].per = int32(per) }
+func (c *blockCounter) setPer(per int) {
+	if c.visit != nil {
+		c.last.per = per
+		return
+	}
+	c.pending[len(c.pending)-1].per = int32(per)
+}
+
+// visitBlock is a block waiting to be passed to the visitor.
+type visitBlock struct {
+	step, per int
+	kind      string
+	count     uint64
+	acc       []Access
+}
+
+func (c *blockCounter) flushVisit() {
+	if c.hasLast {
+		l := &c.last
+		c.visit(l.step, l.kind, l.per, l.count, l.acc)
+		c.hasLast = false
+	}
+}
+
+// BlockVisitor receives one block of CountEach: its step, its kind (the block
+// name without the "op<i>." prefix and input index, the key of the mix
+// tables), Per, the execution count and the static traffic of one execution.
+type BlockVisitor func(step int, kind string, per int, count uint64, acc []Access)
+
+// CountEach is Count without building the result: every block goes to visit,
+// in registration order, with no allocation per block — the NAS labelling
+// path (sim.Pricer.PriceEach).
+func CountEach(plan *Plan, style string, visit BlockVisitor) error {
+	_, err := count(plan, style, visit)
+	return err
+}
 
 // finish cuts names and access lists into the blocks and sums the traffic the
 // way sim.Runner.Run does: every region named in some block's Access gets an

@@ -35,6 +35,9 @@ type Options struct {
 	Auto bool
 	// Sound makes Auto skip plans with Conflicts (what execution needs).
 	Sound bool
+	// NoLayers skips the per-layer table (Plan.Layers), which labelling loops
+	// do not read.
+	NoLayers bool
 	// Strict departs from TinyEngine where its allocator lets live buffers share
 	// bytes: identical lifetimes count as overlapping and a stride-2 in-place
 	// buffer keeps its whole output, not a quarter (claims.md §7.4, §7.5).
@@ -189,7 +192,7 @@ func (prog *Program) Plan(opt Options) (*Plan, error) {
 		return nil, fmt.Errorf("unknown planner %q; known: %s", opt.Planner, strings.Join(Planners(), ", "))
 	}
 	if opt.Auto {
-		return prog.autoPlan(opt.Planner, opt.Sound, opt.Strict)
+		return prog.autoPlan(opt.Planner, opt.Sound, opt.Strict, opt.NoLayers)
 	}
 	if opt.Patches < 0 {
 		return nil, fmt.Errorf("--patches must be at least 1, got %d", opt.Patches)
@@ -198,7 +201,7 @@ func (prog *Program) Plan(opt Options) (*Plan, error) {
 		if opt.SplitOp != 0 || opt.SplitBlock != 0 {
 			return nil, fmt.Errorf("a split needs --patches P (P ≥ 1)")
 		}
-		return prog.plan(opt.Planner, 0, 0, opt.Strict)
+		return prog.planOpt(opt, 0, 0)
 	}
 	if opt.SplitOp != 0 && opt.SplitBlock != 0 {
 		return nil, fmt.Errorf("give either --split-op or --split-block, not both")
@@ -213,7 +216,7 @@ func (prog *Program) Plan(opt Options) (*Plan, error) {
 	} else if split == 0 {
 		return nil, fmt.Errorf("--patches needs --split-op K or --split-block N (or use --auto)")
 	}
-	return prog.plan(opt.Planner, opt.Patches, split, opt.Strict)
+	return prog.planOpt(opt, opt.Patches, split)
 }
 
 func validPlanner(name string) bool {
@@ -225,8 +228,14 @@ func validPlanner(name string) bool {
 	return false
 }
 
+// planOpt plans one schedule with the options' planner and flags.
+func (prog *Program) planOpt(opt Options, patches, split int) (*Plan, error) {
+	pl, err := prog.plan(opt.Planner, patches, split, opt.Strict, opt.NoLayers)
+	return pl, err
+}
+
 // plan runs one planner on one schedule; patches == 0 is layer-based.
-func (prog *Program) plan(planner string, patches, split int, strict bool) (*Plan, error) {
+func (prog *Program) plan(planner string, patches, split int, strict, noLayers bool) (*Plan, error) {
 	steps := prog.Steps
 	var info *PatchInfo
 	if patches > 0 {
@@ -270,9 +279,11 @@ func (prog *Program) plan(planner string, patches, split int, strict bool) (*Pla
 	pl.Scratch = pl.SBuf + pl.KBuf
 	pl.PeakSRAM = pl.Arena + pl.Scratch
 	pl.Conflicts = conflicts(pl.Buffers)
-	if planner == PlannerTFLM {
+	switch {
+	case noLayers:
+	case planner == PlannerTFLM:
 		pl.Layers = graphLayers(prog.Graph, live)
-	} else {
+	default:
 		pl.Layers = stepLayers(steps, live, split)
 	}
 	return pl, nil
@@ -288,11 +299,11 @@ func (prog *Program) splitBlockOf(split int) int {
 	return s[split].Block
 }
 
-func (prog *Program) autoPlan(planner string, sound, strict bool) (*Plan, error) {
+func (prog *Program) autoPlan(planner string, sound, strict, noLayers bool) (*Plan, error) {
 	if planner == PlannerAct || planner == PlannerTFLM {
 		return nil, fmt.Errorf("--auto searches patch schedules, which planner %s does not model; use analytic or tinyengine", planner)
 	}
-	best, err := prog.plan(planner, 0, 0, strict)
+	best, err := prog.plan(planner, 0, 0, strict, noLayers)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +311,7 @@ func (prog *Program) autoPlan(planner string, sound, strict bool) (*Plan, error)
 	for p := 1; p <= 4; p++ {
 		for k := 1; k < len(prog.Steps); k++ {
 			c := Candidate{Schedule: "patch", Patches: p, SplitOp: k, SplitBlock: prog.splitBlockOf(k)}
-			pl, err := prog.plan(planner, p, k, strict)
+			pl, err := prog.plan(planner, p, k, strict, noLayers)
 			if err != nil {
 				c.Error = err.Error()
 				cands = append(cands, c)

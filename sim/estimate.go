@@ -146,24 +146,60 @@ func priceWith(pl *engine.Plan, execs []BlockExec, opt PriceOptions, cal Calibra
 
 // PriceCounts prices the closed-form counts of a plan without copying them.
 func (p *Pricer) PriceCounts(pl *engine.Plan, c *engine.Counts) (*Estimate, error) {
-	return p.price(pl, len(c.Blocks), func(i int) (int, string, int, uint64, []engine.Access) {
+	st, err := p.begin(pl)
+	if err != nil {
+		return nil, err
+	}
+	for i := range c.Blocks {
 		b := &c.Blocks[i]
-		return b.Step, b.Name, b.Per, b.Count, b.Access
-	})
+		st.add(b.Step, engine.MixKind(b.Name), b.Per, b.Count, b.Access)
+	}
+	return st.finish()
 }
 
 // Price prices one plan's block executions.
 func (p *Pricer) Price(pl *engine.Plan, execs []BlockExec) (*Estimate, error) {
-	return p.price(pl, len(execs), func(i int) (int, string, int, uint64, []engine.Access) {
+	st, err := p.begin(pl)
+	if err != nil {
+		return nil, err
+	}
+	for i := range execs {
 		e := &execs[i]
-		return e.Step, e.Name, e.Per, e.Count, e.Access
-	})
+		st.add(e.Step, engine.MixKind(e.Name), e.Per, e.Count, e.Access)
+	}
+	return st.finish()
 }
 
-func (p *Pricer) price(pl *engine.Plan, n int, block func(int) (step int, name string, per int, count uint64, acc []engine.Access)) (*Estimate, error) {
-	b, opt, cal := p.opt.Board, p.opt, p.cal
+// PriceEach counts and prices a plan in one pass (engine.CountEach): the NAS
+// labelling path, with no per-block allocation. Same cycles as Count + Price.
+func (p *Pricer) PriceEach(pl *engine.Plan) (*Estimate, error) {
+	st, err := p.begin(pl)
+	if err != nil {
+		return nil, err
+	}
+	if err := engine.CountEach(pl, p.opt.Style, st.add); err != nil {
+		return nil, err
+	}
+	return st.finish()
+}
+
+// pricing is one plan being priced.
+type pricing struct {
+	p                     *Pricer
+	pl                    *engine.Plan
+	cm                    *mem.CostModel
+	readStall, writeStall [4]float64
+	layerCyc, layerStall  []float64
+	err                   error
+}
+
+func (p *Pricer) begin(pl *engine.Plan) (*pricing, error) {
+	if pl.Exec == nil {
+		return nil, fmt.Errorf("planner %s places no buffers; estimates need the tinyengine placement", pl.Planner)
+	}
+	b, opt := p.opt.Board, p.opt
 	inputBytes := 0
-	if pl.Patch != nil && pl.Exec != nil {
+	if pl.Patch != nil {
 		inputBytes = pl.Exec.Full[0].Ins[0].Bytes()
 	}
 	key := [3]int{pl.Arena, pl.SBuf + pl.KBuf, inputBytes}
@@ -174,72 +210,79 @@ func (p *Pricer) price(pl *engine.Plan, n int, block func(int) (step int, name s
 		}
 		p.cm, p.cmKey = cm, key
 	}
-	cm := p.cm
-	est := &Estimate{Board: b.ID, Core: string(b.Core), ClockMHz: cm.ClockMHz, FlashWS: cm.FlashWS,
-		Engine: opt.Style, PowerMW: b.PowerMW, Calibration: cal, Placement: cm.Placement, Notes: cm.Notes}
+	st := &pricing{p: p, pl: pl, cm: p.cm}
 	// Stall cycles per byte by region, looked up once.
-	var readStall, writeStall [4]float64
 	for r := engine.RegionFlash; r <= engine.RegionInput; r++ {
-		readStall[r], writeStall[r] = cm.ReadStall[r.String()], cm.WriteStall[r.String()]
+		st.readStall[r], st.writeStall[r] = p.cm.ReadStall[r.String()], p.cm.WriteStall[r.String()]
 	}
+	n := len(pl.Exec.Steps)
+	buf := make([]float64, 2*n)
+	st.layerCyc, st.layerStall = buf[:n:n], buf[n:]
+	return st, nil
+}
+
+// add charges one block: count × (core cycles of its mix + memory stalls).
+func (st *pricing) add(step int, kind string, per int, count uint64, access []engine.Access) {
+	if count == 0 || st.err != nil {
+		return
+	}
+	p := st.p
+	pk := p.mixes[kind]
+	if pk == nil {
+		base, pm, err := engine.StyleMix(p.opt.Style, kind)
+		if err != nil {
+			st.err = fmt.Errorf("operator %d: %v", step, err)
+			return
+		}
+		pk = &pricedKind{base: base, per: pm, core: map[int]float64{}}
+		p.mixes[kind] = pk
+	}
+	coreCyc, ok := pk.core[per]
+	if !ok {
+		mix := pk.base
+		if per > 0 {
+			mix.Add(&pk.per, float64(per))
+		}
+		coreCyc = p.core.Cycles(&mix, isa.MemCost{})
+		pk.core[per] = coreCyc
+	}
+	var stall float64
+	for _, a := range access {
+		stall += float64(a.Read)*st.readStall[a.Region] + float64(a.Write)*st.writeStall[a.Region]
+	}
+	if step >= 0 && step < len(st.layerCyc) {
+		st.layerCyc[step] += (coreCyc + stall) * float64(count)
+		st.layerStall[step] += stall * float64(count)
+	}
+}
+
+// finish scales the layers by the calibration and adds up the totals.
+func (st *pricing) finish() (*Estimate, error) {
+	if st.err != nil {
+		return nil, st.err
+	}
+	p, pl, cm, cal := st.p, st.pl, st.cm, st.p.cal
+	b := p.opt.Board
+	est := &Estimate{Board: b.ID, Core: string(b.Core), ClockMHz: cm.ClockMHz, FlashWS: cm.FlashWS,
+		Engine: p.opt.Style, PowerMW: b.PowerMW, Calibration: cal, Placement: cm.Placement, Notes: cm.Notes}
 	steps := pl.Exec.Steps
-	est.Layers = make([]LayerEstimate, 0, len(steps))
-	layerCyc := make([]float64, 2*len(steps))
-	layerStall := layerCyc[len(steps):]
-	layerCyc = layerCyc[:len(steps)]
-	for i := 0; i < n; i++ {
-		step, name, per, count, access := block(i)
-		if count == 0 {
-			continue
-		}
-		kind := engine.MixKind(name)
-		pk := p.mixes[kind]
-		if pk == nil {
-			base, per, err := engine.StyleMix(opt.Style, kind)
-			if err != nil {
-				return nil, fmt.Errorf("block %s: %v", name, err)
-			}
-			pk = &pricedKind{base: base, per: per, core: map[int]float64{}}
-			p.mixes[kind] = pk
-		}
-		coreCyc, ok := pk.core[per]
-		if !ok {
-			mix := pk.base
-			if per > 0 {
-				mix.Add(&pk.per, float64(per))
-			}
-			coreCyc = p.core.Cycles(&mix, isa.MemCost{})
-			pk.core[per] = coreCyc
-		}
-		var st float64
-		for _, a := range access {
-			st += float64(a.Read)*readStall[a.Region] + float64(a.Write)*writeStall[a.Region]
-		}
-		if step >= 0 && step < len(steps) {
-			layerCyc[step] += (coreCyc + st) * float64(count)
-			layerStall[step] += st * float64(count)
-		}
-	}
+	est.Layers = make([]LayerEstimate, len(steps))
 	for i := range steps {
 		s := &steps[i]
-		calls := 1.0
+		calls := int64(1)
 		if pl.Patch != nil && i < pl.Patch.SplitOp {
-			calls = float64(pl.Patch.Patches * pl.Patch.Patches)
+			calls = int64(pl.Patch.Patches * pl.Patch.Patches)
 		}
-		c := layerCyc[i]*cal.Factor + cal.PerOperator*calls
+		c := st.layerCyc[i]*cal.Factor + cal.PerOperator*float64(calls)
 		share := 0.0
-		if layerCyc[i] > 0 {
-			share = layerStall[i] / layerCyc[i]
+		if st.layerCyc[i] > 0 {
+			share = st.layerStall[i] / st.layerCyc[i]
 		}
-		macs := s.MACs
-		if pl.Patch != nil && i < pl.Patch.SplitOp {
-			macs *= int64(pl.Patch.Patches * pl.Patch.Patches)
-		}
-		est.Layers = append(est.Layers, LayerEstimate{Index: i, Name: s.Name, Op: s.Kind.String(),
-			Shape: Dims{s.Out.H, s.Out.W, s.Out.C}, MACs: macs, Cycles: c,
-			MS: c / float64(cm.ClockMHz) / 1e3, StallShare: share})
+		est.Layers[i] = LayerEstimate{Index: i, Name: s.Name, Op: s.Kind.String(),
+			Shape: Dims{s.Out.H, s.Out.W, s.Out.C}, MACs: s.MACs * calls, Cycles: c,
+			MS: c / float64(cm.ClockMHz) / 1e3, StallShare: share}
 		est.Cycles += c
-		est.StallCycles += layerStall[i] * cal.Factor
+		est.StallCycles += st.layerStall[i] * cal.Factor
 	}
 	est.LatencyMS = est.Cycles / float64(cm.ClockMHz) / 1e3
 	if b.PowerMW > 0 {
