@@ -1,8 +1,6 @@
 package engine_test
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -26,28 +24,19 @@ func suiteModels(t *testing.T) []*models.Graph {
 		}
 		gs = append(gs, g)
 	}
-	dir := datadir.Require(t)
-	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
-		}
-		switch {
-		case strings.HasSuffix(p, ".tflite"):
+	for _, p := range datadir.Files(t, ".tflite", "_imagenet.json", "proxyless_mobile.json") {
+		if strings.HasSuffix(p, ".tflite") {
 			if g, err := tflite.Load(p); err == nil {
 				gs = append(gs, g)
 			}
-		case strings.HasSuffix(p, "_imagenet.json") || strings.HasSuffix(p, "proxyless_mobile.json"):
-			g, err := mcunetjson.Load(p)
-			if err != nil {
-				t.Errorf("%s: %v", p, err)
-				return nil
-			}
-			gs = append(gs, g)
+			continue
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+		g, err := mcunetjson.Load(p)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		gs = append(gs, g)
 	}
 	return gs
 }

@@ -3,9 +3,6 @@ package sim_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"mcusim"
@@ -28,17 +25,10 @@ func allModels(t *testing.T) []*models.Graph {
 		}
 		gs = append(gs, g)
 	}
-	dir := datadir.Require(t)
-	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err == nil && strings.HasSuffix(p, ".tflite") {
-			if g, lerr := tflite.Load(p); lerr == nil {
-				gs = append(gs, g)
-			}
+	for _, p := range datadir.Files(t, ".tflite") {
+		if g, err := tflite.Load(p); err == nil {
+			gs = append(gs, g)
 		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	return gs
 }

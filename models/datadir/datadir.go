@@ -102,3 +102,28 @@ func ReadCSV(t testing.TB, rel string, need ...string) CSV {
 	}
 	return out
 }
+
+// Files returns the paths of every file under the data folder whose name ends
+// in one of the suffixes, sorted (skipping or failing as Require does).
+func Files(t testing.TB, suffixes ...string) []string {
+	t.Helper()
+	dir := Require(t)
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		for _, s := range suffixes {
+			if strings.HasSuffix(p, s) {
+				out = append(out, p)
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
+}
