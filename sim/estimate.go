@@ -144,19 +144,6 @@ func priceWith(pl *engine.Plan, execs []BlockExec, opt PriceOptions, cal Calibra
 	return p.Price(pl, execs)
 }
 
-// PriceCounts prices the closed-form counts of a plan without copying them.
-func (p *Pricer) PriceCounts(pl *engine.Plan, c *engine.Counts) (*Estimate, error) {
-	st, err := p.begin(pl)
-	if err != nil {
-		return nil, err
-	}
-	for i := range c.Blocks {
-		b := &c.Blocks[i]
-		st.add(b.Step, engine.MixKind(b.Name), b.Per, b.Count, b.Access)
-	}
-	return st.finish()
-}
-
 // Price prices one plan's block executions.
 func (p *Pricer) Price(pl *engine.Plan, execs []BlockExec) (*Estimate, error) {
 	st, err := p.begin(pl)
