@@ -60,21 +60,13 @@ func Estimate(ctx context.Context, g *models.Graph, opt EstimateOptions) (*Estim
 	if opt.Plan.Planner != engine.PlannerTinyEngine {
 		return nil, fmt.Errorf("estimates price the executed TinyEngine placement; use --planner tinyengine (memory reports other conventions)")
 	}
-	opt.Plan.Sound = true
-	plan, err := engine.PlanMemory(g, opt.Plan)
+	plan, note, err := engine.PlanExecution(g, opt.Plan)
 	if err != nil {
 		return nil, err
 	}
 	rep := &EstimateReport{Model: g.Name, Board: opt.Board.ID, Engine: opt.Engine, Planner: plan.Planner,
-		Schedule: plan.Schedule, PeakSRAM: plan.PeakSRAM, Flash: plan.Flash, MACs: plan.MACs, Source: "closed form"}
-	if len(plan.Conflicts) > 0 {
-		strict := opt.Plan
-		strict.Strict = true
-		if plan, err = engine.PlanMemory(g, strict); err != nil {
-			return nil, err
-		}
-		rep.PlanNote = "TinyEngine's allocation would clobber; priced the strict variant"
-	}
+		Schedule: plan.Schedule, PeakSRAM: plan.PeakSRAM, Flash: plan.Flash, MACs: plan.MACs,
+		Source: "closed form", PlanNote: note}
 	rep.Fit = CheckFit(plan, opt.Board)
 	rep.Fits = rep.Fit.Fits
 	if !rep.Fits {

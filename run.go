@@ -72,29 +72,13 @@ func Run(ctx context.Context, g *models.Graph, opt RunOptions) (*RunReport, erro
 	if opt.Plan.Planner == "" {
 		opt.Plan.Planner = engine.PlannerTinyEngine
 	}
-	opt.Plan.Sound = true
 	g, err := models.Synthesize(g, opt.WeightSeed)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := engine.PlanMemory(g, opt.Plan)
+	plan, note, err := engine.PlanExecution(g, opt.Plan)
 	if err != nil {
 		return nil, err
-	}
-	note := ""
-	if len(plan.Conflicts) > 0 {
-		// TinyEngine's exact allocation would clobber; run the strict variant
-		// and say so.
-		c := plan.Conflicts[0]
-		note = fmt.Sprintf("TinyEngine's allocation puts buffers %d and %d on the same bytes while both are live (step %d); ran the strict variant of its allocator instead", c.A, c.B, c.Step)
-		strict := opt.Plan
-		strict.Strict = true
-		if plan, err = engine.PlanMemory(g, strict); err != nil {
-			return nil, err
-		}
-		if len(plan.Conflicts) > 0 {
-			return nil, fmt.Errorf("the %s plan has buffers on the same bytes while both are live even without TinyEngine's quirks", plan.Planner)
-		}
 	}
 	comp, err := engine.Compile(g, plan, engine.CompileOptions{Style: opt.Engine, Verify: opt.Verify})
 	if err != nil {

@@ -309,25 +309,14 @@ func (cg *codegen) genRun(kern []stepKernel, regions []patchWindows, fnCopy uint
 			}
 		}
 	}
+	// call passes the window origins (output, input 0, input 1; the step
+	// parameters pOY0…pRX0 in that order) and calls step i.
 	call := func(i int, w []window) {
-		for j := 0; j < numStepParams; j++ {
-			v := 0
-			if w != nil {
-				switch j {
-				case pOY0:
-					v = w[0].y0
-				case pOX0:
-					v = w[0].x0
-				case pIY0, pIX0:
-					if len(w) > 1 {
-						v = map[bool]int{true: w[1].y0, false: w[1].x0}[j == pIY0]
-					}
-				case pRY0, pRX0:
-					if len(w) > 2 {
-						v = map[bool]int{true: w[2].y0, false: w[2].x0}[j == pRY0]
-					}
-				}
-			}
+		var args [numStepParams]int
+		for k := 0; k < len(w) && 2*k+1 < numStepParams; k++ {
+			args[2*k], args[2*k+1] = w[k].y0, w[k].x0
+		}
+		for _, v := range args {
 			f.c.I32Const(int32(v))
 		}
 		if verify {

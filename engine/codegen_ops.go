@@ -265,12 +265,11 @@ func (cg *codegen) genElementwise(i int, k *stepKernel, f *kfn) {
 					f.c.I32Add()
 					f.c.LocalSet(r)
 					f.clamp(r, e.lo, e.hi)
+					// An intermediate result stays in r; the next operator's load(−2)
+					// re-centres it by its own operand offset.
 					if n == len(chain)-1 {
 						f.set(a, func() { f.lin(outBase, s.Out.W*C, y, C, x, 1, c) })
 						f.storeArena8(a, r, outT)
-					} else {
-						// The next operator sees this result re-centred by its own
-						// operand offset, which load(−2) adds.
 					}
 				}
 			})

@@ -176,6 +176,28 @@ type Candidate struct {
 	Error        string  `json:"error,omitempty"`
 }
 
+// PlanExecution plans a graph for running its kernels (or pricing them):
+// --auto keeps only conflict-free, executable schedules, and when TinyEngine's
+// exact allocation would put two live buffers on the same bytes (its
+// identical-lifetime rule, its quarter-size stride-2 shrink) the strict variant
+// of the allocator is planned instead; note says so, and is empty otherwise.
+func PlanExecution(g *models.Graph, opt Options) (plan *Plan, note string, err error) {
+	opt.Sound = true
+	if plan, err = PlanMemory(g, opt); err != nil || len(plan.Conflicts) == 0 {
+		return plan, "", err
+	}
+	c := plan.Conflicts[0]
+	note = fmt.Sprintf("TinyEngine's allocation puts buffers %d and %d on the same bytes while both are live (step %d); used the strict variant of its allocator", c.A, c.B, c.Step)
+	opt.Strict = true
+	if plan, err = PlanMemory(g, opt); err != nil {
+		return nil, "", err
+	}
+	if len(plan.Conflicts) > 0 {
+		return nil, "", fmt.Errorf("the %s plan has live buffers on the same bytes even without TinyEngine's quirks", plan.Planner)
+	}
+	return plan, note, nil
+}
+
 // Plan plans the memory of a graph. It lowers the graph each call; callers that
 // plan one graph many times use Program.Plan.
 func PlanMemory(g *models.Graph, opt Options) (*Plan, error) {
@@ -230,8 +252,7 @@ func validPlanner(name string) bool {
 
 // planOpt plans one schedule with the options' planner and flags.
 func (prog *Program) planOpt(opt Options, patches, split int) (*Plan, error) {
-	pl, err := prog.plan(opt.Planner, patches, split, opt.Strict, opt.NoLayers)
-	return pl, err
+	return prog.plan(opt.Planner, patches, split, opt.Strict, opt.NoLayers)
 }
 
 // plan runs one planner on one schedule; patches == 0 is layer-based.

@@ -171,14 +171,9 @@ func RawCycles(ctx context.Context, board *mem.Board, model, style string) (floa
 	if err != nil {
 		return 0, err
 	}
-	pl, err := engine.PlanMemory(g, engine.Options{Planner: engine.PlannerTinyEngine})
+	pl, _, err := engine.PlanExecution(g, engine.Options{Planner: engine.PlannerTinyEngine})
 	if err != nil {
 		return 0, err
-	}
-	if len(pl.Conflicts) > 0 {
-		if pl, err = engine.PlanMemory(g, engine.Options{Planner: engine.PlannerTinyEngine, Strict: true}); err != nil {
-			return 0, err
-		}
 	}
 	counts, err := engine.Count(pl, style)
 	if err != nil {

@@ -118,15 +118,10 @@ func TestCountMatchesRunKernels(t *testing.T) {
 	}
 }
 
-// countPlan plans as mcusim.Run does: a plan with conflicts is re-planned with
-// the strict allocator, which executes.
+// countPlan plans as mcusim.Run does (engine.PlanExecution).
 func countPlan(g *models.Graph, opt engine.Options) (*engine.Plan, error) {
-	plan, err := engine.PlanMemory(g, opt)
-	if err != nil || len(plan.Conflicts) == 0 {
-		return plan, err
-	}
-	opt.Strict = true
-	return engine.PlanMemory(g, opt)
+	plan, _, err := engine.PlanExecution(g, opt)
+	return plan, err
 }
 
 // countInputs is a deterministic input per graph input: uniform int8/uint8
