@@ -48,24 +48,11 @@ func TestCountMatchesRun(t *testing.T) {
 				}
 				inputs := countInputs(t, g)
 				for _, style := range engine.Styles() {
-					comp, err := engine.Compile(g, plan, engine.CompileOptions{Style: style})
-					if err != nil {
-						_, cerr := engine.Count(plan, style)
-						t.Logf("%s: not compiled, nothing to compare: %v (Count: %v)", style, err, cerr)
-						continue
-					}
-					res, err := r.Run(ctx, comp, inputs)
-					if err != nil {
-						t.Fatalf("%s: %v", style, err)
-					}
-					cnt, err := engine.Count(plan, style)
-					if err != nil {
-						t.Fatalf("%s: Count: %v", style, err)
-					}
-					compareCounts(t, style, comp, res, cnt)
-					compared++
-					if plan.Schedule == "patch" {
-						patch++
+					if runAndCount(ctx, t, r, g, plan, style, inputs) {
+						compared++
+						if plan.Schedule == "patch" {
+							patch++
+						}
 					}
 				}
 			})
@@ -97,25 +84,35 @@ func TestCountMatchesRunKernels(t *testing.T) {
 				}
 				inputs := randomInputs(g, seed, 1)[0]
 				for _, style := range engine.Styles() {
-					comp, err := engine.Compile(g, plan, engine.CompileOptions{Style: style})
-					if err != nil {
-						_, cerr := engine.Count(plan, style)
-						t.Logf("%s: not compiled, nothing to compare: %v (Count: %v)", style, err, cerr)
-						continue
-					}
-					res, err := r.Run(ctx, comp, inputs)
-					if err != nil {
-						t.Fatalf("%s: %v", style, err)
-					}
-					cnt, err := engine.Count(plan, style)
-					if err != nil {
-						t.Fatalf("%s: Count: %v", style, err)
-					}
-					compareCounts(t, style+"/"+plan.Schedule, comp, res, cnt)
+					runAndCount(ctx, t, r, g, plan, style, inputs)
 				}
 			}
 		})
 	}
+}
+
+// runAndCount compiles and runs plan in style and checks Count against the run.
+// When the generator refuses the plan, Count must refuse it too. It reports
+// whether a run was compared.
+func runAndCount(ctx context.Context, t *testing.T, r *sim.Runner, g *models.Graph, plan *engine.Plan, style string, inputs [][]byte) bool {
+	t.Helper()
+	comp, err := engine.Compile(g, plan, engine.CompileOptions{Style: style})
+	if err != nil {
+		if _, cerr := engine.Count(plan, style); cerr == nil {
+			t.Errorf("%s: Compile refuses (%v) but Count accepts", style, err)
+		}
+		return false
+	}
+	res, err := r.Run(ctx, comp, inputs)
+	if err != nil {
+		t.Fatalf("%s: %v", style, err)
+	}
+	cnt, err := engine.Count(plan, style)
+	if err != nil {
+		t.Fatalf("%s: Count: %v", style, err)
+	}
+	compareCounts(t, style+"/"+plan.Schedule, comp, res, cnt)
+	return true
 }
 
 // countPlan plans as mcusim.Run does (engine.PlanExecution).
