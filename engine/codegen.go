@@ -137,8 +137,6 @@ type codegen struct {
 
 	fnRequant, fnClaim, fnRelease, fnCheck uint32
 	fnHost                                 uint32
-	hasHost                                bool
-	tyVoid                                 uint32
 	ewChains                               [][]ewOp   // element-wise chains, indexed by stepKernel.extra[0]
 	means                                  []meanPlan // MEAN steps, indexed by stepKernel.extra[0]
 }

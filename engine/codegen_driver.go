@@ -129,7 +129,6 @@ type stepKernel struct {
 	actMin, actMax             int32
 	inZP, outZP                int32
 	extra                      []int32 // op-specific constants
-	table                      uint32  // op-specific Flash table
 	fn                         uint32
 }
 

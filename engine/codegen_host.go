@@ -26,7 +26,6 @@ func (cg *codegen) importHost() {
 		if hostKinds[cg.ex.Steps[i].Kind] {
 			ty := cg.mod.AddType([]wasm.ValType{wasm.I32}, nil)
 			cg.fnHost = cg.mod.ImportFunc("env", "host_op", ty)
-			cg.hasHost = true
 			return
 		}
 	}
