@@ -3,12 +3,15 @@ package mcusim
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 
 	"mcusim/engine"
 	"mcusim/mem"
 	"mcusim/models"
+	"mcusim/models/zoo"
 	"mcusim/sim"
+	"mcusim/sim/calib"
 )
 
 // EstimateOptions configure a latency and energy estimate.
@@ -104,36 +107,30 @@ func validStyle(s string) bool {
 	return false
 }
 
-// ValidationReport compares every measured latency mcusim can build with its
-// estimate.
-type ValidationReport struct {
-	Rows    []sim.Validation  `json:"rows"`
-	Skipped []sim.MeasuredRow `json:"skipped"`
-	MAPE    []GroupError      `json:"mape"`
-	Ratios  []SpeedupRatio    `json:"speedup_ratios"`
+// ValidationReport is the validation of the cycle model against the measured
+// rows (package sim/calib): every row marked fitted or held out, with its
+// in-sample, leave-one-out, held-out, leave-one-board-out and
+// leave-one-engine-version-out errors, summarised per (core, style).
+type ValidationReport = calib.Report
+
+// measuredRows reads dataDir/mcunet/reported_results.csv.
+func measuredRows(dataDir string) ([]calib.Row, error) {
+	return calib.ReadReported(filepath.Join(dataDir, "mcunet", "reported_results.csv"))
 }
 
-// GroupError is the mean absolute percentage error of one (board, engine).
-type GroupError struct {
-	Board  string  `json:"board"`
-	Engine string  `json:"engine"`
-	Rows   int     `json:"rows"`
-	MAPE   float64 `json:"mape_pct"`
-}
-
-// SpeedupRatio compares TinyEngine's measured and estimated speed-up over
-// another engine on one model.
-type SpeedupRatio struct {
-	Board, Model, Over string
-	Measured           float64 `json:"measured"`
-	Estimated          float64 `json:"estimated"`
-	ErrorPct           float64 `json:"error_pct"`
+// resolveMeasured gives calib the graph of a model named in a measured row; a
+// name the zoo does not know has no published layer list.
+func resolveMeasured(name string) (*models.Graph, error) {
+	if _, err := zoo.Spec(name); err != nil {
+		return nil, nil
+	}
+	return LoadModel(name)
 }
 
 // Validate estimates every measured row of dataDir/mcunet/reported_results.csv
-// that mcusim can build.
+// that mcusim can build, with the committed calibration.
 func Validate(ctx context.Context, dataDir string) (*ValidationReport, error) {
-	rows, err := sim.ReadMeasured(filepath.Join(dataDir, "mcunet", "reported_results.csv"))
+	rows, err := measuredRows(dataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -141,71 +138,30 @@ func Validate(ctx context.Context, dataDir string) (*ValidationReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &ValidationReport{}
-	type key struct{ board, engine string }
-	sums := map[key]*GroupError{}
-	var order []key
-	est := map[[3]string]float64{}
-	meas := map[[3]string]float64{}
-	for _, r := range rows {
-		if r.Skip != "" {
-			rep.Skipped = append(rep.Skipped, r)
-			continue
-		}
-		b, err := mem.Find(boards, r.BoardID)
-		if err != nil {
-			return nil, err
-		}
-		g, err := LoadModel(r.Model)
-		if err != nil {
-			return nil, err
-		}
-		e, err := Estimate(ctx, g, EstimateOptions{Board: b, Engine: r.Style})
-		if err != nil {
-			return nil, fmt.Errorf("%s %s %s: %v", r.Board, r.Engine, r.Model, err)
-		}
-		if e.Estimate == nil {
-			r.Skip = "does not fit (" + e.Fit.Verdict + ")"
-			rep.Skipped = append(rep.Skipped, r)
-			continue
-		}
-		v := sim.Validation{MeasuredRow: r, EstimatedMS: e.LatencyMS, ErrorPct: 100 * (e.LatencyMS - r.LatencyMS) / r.LatencyMS}
-		rep.Rows = append(rep.Rows, v)
-		k := key{r.Board, r.Engine}
-		if sums[k] == nil {
-			sums[k] = &GroupError{Board: r.Board, Engine: r.Engine}
-			order = append(order, k)
-		}
-		g2 := sums[k]
-		g2.Rows++
-		g2.MAPE += abs(v.ErrorPct)
-		est[[3]string{r.Board, r.Style, r.Model}] = e.LatencyMS
-		meas[[3]string{r.Board, r.Style, r.Model}] = r.LatencyMS
-	}
-	for _, k := range order {
-		g := sums[k]
-		g.MAPE /= float64(g.Rows)
-		rep.MAPE = append(rep.MAPE, *g)
-	}
-	for k, te := range meas {
-		if k[1] != engine.StyleTinyEngine {
-			continue
-		}
-		for _, other := range []string{engine.StyleCMSISNN, engine.StyleTFLMRef} {
-			ko := [3]string{k[0], other, k[2]}
-			if m, ok := meas[ko]; ok {
-				mr, er := m/te, est[ko]/est[k]
-				rep.Ratios = append(rep.Ratios, SpeedupRatio{Board: k[0], Model: k[2], Over: other,
-					Measured: mr, Estimated: er, ErrorPct: 100 * (er - mr) / mr})
-			}
-		}
-	}
-	return rep, nil
+	return calib.Validate(ctx, rows, boards, resolveMeasured, sim.CalibrationTable())
 }
 
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
+// Calibrate refits the factor per (core, style) on the measured rows of
+// dataDir/mcunet/reported_results.csv marked for fitting (what `make
+// calibrate` commits).
+func Calibrate(ctx context.Context, dataDir string) ([]sim.Calibration, error) {
+	rows, err := measuredRows(dataDir)
+	if err != nil {
+		return nil, err
 	}
-	return x
+	boards, err := DefaultBoards()
+	if err != nil {
+		return nil, err
+	}
+	obs, _, err := calib.Observe(ctx, rows, boards, resolveMeasured)
+	if err != nil {
+		return nil, err
+	}
+	return calib.Fit(obs), nil
+}
+
+// WriteCalibrationTable writes a fitted table as the Go source of
+// sim/calibration_table.go.
+func WriteCalibrationTable(w io.Writer, cals []sim.Calibration) error {
+	return calib.WriteTable(w, cals)
 }

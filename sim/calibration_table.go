@@ -4,7 +4,7 @@ package sim
 
 // calibrationTable holds the fitted factor per (core, style) with its
 // provenance: the measured rows of shared/data/mcunet/reported_results.csv that
-// mcusim can build (see FitCalibration and RATIONALE.md).
+// mcusim can build (see package sim/calib and RATIONALE.md).
 var calibrationTable = []Calibration{
 	{Core: "cortex-m7", Style: "cmsis-nn", Factor: 2.956875, Rows: 1, MAPE: 0.00, Source: "fitted on 1 measured STM32F746 row(s) of reported_results.csv (TinyEngine README, Aug 2022)"},
 	{Core: "cortex-m7", Style: "tflm-ref", Factor: 4.231688, Rows: 1, MAPE: 0.00, Source: "fitted on 1 measured STM32F746 row(s) of reported_results.csv (TinyEngine README, Aug 2022)"},

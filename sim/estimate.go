@@ -119,10 +119,12 @@ type pricedKind struct {
 
 // NewPricer prepares pricing for opt.
 func NewPricer(opt PriceOptions) (*Pricer, error) {
-	return newPricer(opt, CalibrationFor(string(opt.Board.Core), opt.Style))
+	return NewPricerWith(opt, CalibrationFor(string(opt.Board.Core), opt.Style))
 }
 
-func newPricer(opt PriceOptions, cal Calibration) (*Pricer, error) {
+// NewPricerWith prepares pricing for opt with a given calibration instead of the
+// committed one (package sim/calib prices with factor 1 to fit the table).
+func NewPricerWith(opt PriceOptions, cal Calibration) (*Pricer, error) {
 	b := opt.Board
 	core, err := isa.ByName(string(b.Core))
 	if err != nil {
@@ -134,14 +136,6 @@ func newPricer(opt PriceOptions, cal Calibration) (*Pricer, error) {
 		}
 	}
 	return &Pricer{opt: opt, core: core, cal: cal, mixes: map[string]*pricedKind{}, cmKey: [3]int{-1}}, nil
-}
-
-func priceWith(pl *engine.Plan, execs []BlockExec, opt PriceOptions, cal Calibration) (*Estimate, error) {
-	p, err := newPricer(opt, cal)
-	if err != nil {
-		return nil, err
-	}
-	return p.Price(pl, execs)
 }
 
 // Price prices one plan's block executions.

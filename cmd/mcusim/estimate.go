@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"mcusim"
 	"mcusim/engine"
 	"mcusim/models/datadir"
-	"mcusim/sim"
 )
 
 func cmdEstimate(args []string, out io.Writer) error {
@@ -90,7 +90,7 @@ func findData(d string) (string, error) {
 func cmdValidate(args []string, out io.Writer) error {
 	fs := newFlags("validate", "[--data DIR] [--json]", out)
 	data := dataFlag(fs)
-	asJSON := fs.Bool("json", false, "print one JSON object")
+	asJSON := fs.Bool("json", false, "print one JSON object (every row with its fitted/held-out flags and all predictions)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -105,31 +105,84 @@ func cmdValidate(args []string, out io.Writer) error {
 	if *asJSON {
 		return writeJSON(out, rep)
 	}
+	fmt.Fprintln(out, "Each row is fitted (the committed factor of its core and style was fitted on it) or held out.")
+	fmt.Fprintln(out, "in-sample = the fit's own error, not a prediction; predicted = leave-one-out for a fitted row,")
+	fmt.Fprintln(out, "the committed factor for a held-out one; -board / -version = refitted without the row's board / engine column.")
+	fmt.Fprintln(out)
 	tw := tabwriter.NewWriter(out, 2, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "board\tengine\tmodel\tmeasured ms\testimated ms\terror")
-	for _, r := range rep.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f\t%.1f\t%+.1f%%\n", r.Board, r.Engine, r.Model, r.LatencyMS, r.EstimatedMS, r.ErrorPct)
+	fmt.Fprintln(tw, "board\tengine\tmodel\tmeasured ms\testimated ms\tfitted\tin-sample\tpredicted\t-board\t-version")
+	for i := range rep.Rows {
+		r := &rep.Rows[i]
+		fitted := "held out"
+		if r.Fitted {
+			fitted = "fitted"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f\t%.1f\t%s\t%s\t%s\t%s\t%s\n", r.Board, r.Engine, r.Model, r.LatencyMS, r.EstimatedMS, fitted,
+			errCell(r.InSample().ErrorPct, "", false), errCell(r.Best().ErrorPct, r.Best().NA, true),
+			errCell(r.BoardOut().ErrorPct, "", false), errCell(r.VersionOut().ErrorPct, "", false))
 	}
 	tw.Flush()
-	fmt.Fprintln(out, "\nMAPE per (board, engine):")
-	for _, m := range rep.MAPE {
-		fmt.Fprintf(out, "  %-10s %-22s %2d rows  %.1f%%\n", m.Board, m.Engine, m.Rows, m.MAPE)
+	fmt.Fprintln(out, "\nErrors per (core, style): MAPE, bias (signed mean error), share of rows within ±10% and ±20%:")
+	tw = tabwriter.NewWriter(out, 2, 0, 2, ' ', 0)
+	for _, g := range rep.Groups {
+		line := fmt.Sprintf("  %s\t%s\t%s\t%d rows", g.Core, g.Style, g.Scheme, g.Rows)
+		if g.Rows > 0 {
+			line += fmt.Sprintf("\tMAPE %.1f%%\tbias %+.1f%%\t±10%%: %.0f%%\t±20%%: %.0f%%", g.MAPE, g.BiasPct, g.Within10, g.Within20)
+		} else {
+			line += "\tn/a\t\t\t"
+		}
+		if g.NA > 0 {
+			why := g.NAReason
+			if why == "" {
+				why = "several reasons, see --json"
+			}
+			line += fmt.Sprintf("\t(%d n/a: %s)", g.NA, why)
+		}
+		fmt.Fprintln(tw, line)
 	}
+	tw.Flush()
+	fmt.Fprintln(out, "\nBias of the predicted errors per (board, engine column):")
+	tw = tabwriter.NewWriter(out, 2, 0, 2, ' ', 0)
+	for _, b := range rep.Bias {
+		fmt.Fprintf(tw, "  %s\t%s\t%d rows\tbias %+.1f%%\tMAPE %.1f%%\n", b.Board, b.Engine, b.Rows, b.BiasPct, b.MAPE)
+	}
+	tw.Flush()
 	if len(rep.Ratios) > 0 {
 		fmt.Fprintln(out, "\nTinyEngine speed-up, measured vs estimated:")
 		for _, r := range rep.Ratios {
-			fmt.Fprintf(out, "  %s %s over %s: %.2fx vs %.2fx (%+.1f%%)\n", r.Board, r.Model, r.Over, r.Measured, r.Estimated, r.ErrorPct)
+			note := ""
+			if r.InSample {
+				note = " — both rows fitted: checks the fit, not a prediction"
+			}
+			fmt.Fprintf(out, "  %s %s, %s over %s: %.2fx vs %.2fx (%+.1f%%)%s\n", r.Board, r.Model, r.Engine, r.Over, r.Measured, r.Estimated, r.ErrorPct, note)
 		}
 	}
 	fmt.Fprintf(out, "\n%d measured rows not simulated:\n", len(rep.Skipped))
 	reasons := map[string]int{}
+	var order []string
 	for _, s := range rep.Skipped {
+		if reasons[s.Skip] == 0 {
+			order = append(order, s.Skip)
+		}
 		reasons[s.Skip]++
 	}
-	for r, n := range reasons {
-		fmt.Fprintf(out, "  %3d  %s\n", n, r)
+	sort.Strings(order)
+	for _, r := range order {
+		fmt.Fprintf(out, "  %3d  %s\n", reasons[r], r)
 	}
 	return nil
+}
+
+// errCell prints a prediction's signed error, or n/a (with the reason when
+// withReason is set).
+func errCell(errPct *float64, na string, withReason bool) string {
+	switch {
+	case errPct != nil:
+		return fmt.Sprintf("%+.1f%%", *errPct)
+	case withReason:
+		return "n/a (" + na + ")"
+	}
+	return "n/a"
 }
 
 func cmdCalibrate(args []string, out io.Writer) error {
@@ -144,15 +197,7 @@ func cmdCalibrate(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rows, err := sim.ReadMeasured(dir + "/mcunet/reported_results.csv")
-	if err != nil {
-		return err
-	}
-	boards, err := mcusim.DefaultBoards()
-	if err != nil {
-		return err
-	}
-	cals, err := sim.FitCalibration(context.Background(), rows, boards)
+	cals, err := mcusim.Calibrate(context.Background(), dir)
 	if err != nil {
 		return err
 	}
@@ -161,7 +206,7 @@ func cmdCalibrate(args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := sim.WriteCalibrationTable(f, cals); err != nil {
+		if err := mcusim.WriteCalibrationTable(f, cals); err != nil {
 			f.Close()
 			return err
 		}
@@ -173,7 +218,7 @@ func cmdCalibrate(args []string, out io.Writer) error {
 		return writeJSON(out, map[string]any{"calibration": cals})
 	}
 	for _, c := range cals {
-		fmt.Fprintf(out, "%-10s %-10s factor %.4f  (%d rows, fit MAPE %.1f%%)\n", c.Core, c.Style, c.Factor, c.Rows, c.MAPE)
+		fmt.Fprintf(out, "%-10s %-10s factor %.4f  (%d rows, in-sample MAPE %.1f%%)\n", c.Core, c.Style, c.Factor, c.Rows, c.MAPE)
 	}
 	return nil
 }

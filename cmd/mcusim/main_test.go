@@ -306,9 +306,26 @@ func TestEstimateValidateJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"rows", "skipped", "mape", "speedup_ratios"} {
+	// "mape" (one in-sample MAPE per board and engine) became "groups": every
+	// scheme's MAPE, bias and ±10/±20% shares per (core, style).
+	for _, k := range []string{"rows", "skipped", "groups", "bias_by_board_and_engine", "speedup_ratios", "calibration"} {
 		if _, ok := v[k]; !ok {
 			t.Errorf("validate JSON lacks %q", k)
+		}
+	}
+	rows, _ := v["rows"].([]any)
+	if len(rows) == 0 {
+		t.Fatal("validate JSON has no rows")
+	}
+	for _, r := range rows {
+		row := r.(map[string]any)
+		for _, k := range []string{"board", "engine", "model", "measured_ms", "estimated_ms", "fitted", "held_out", "predictions"} {
+			if _, ok := row[k]; !ok {
+				t.Errorf("validate row lacks %q: %v", k, row)
+			}
+		}
+		if preds, _ := row["predictions"].([]any); len(preds) != 5 {
+			t.Errorf("validate row has %d predictions, want 5 schemes", len(preds))
 		}
 	}
 }
