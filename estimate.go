@@ -6,7 +6,9 @@ import (
 	"io"
 	"path/filepath"
 
-	"mcusim/engine"
+	"mcusim/engine/count"
+	"mcusim/engine/kernels"
+	"mcusim/engine/plan"
 	"mcusim/mem"
 	"mcusim/models"
 	"mcusim/models/zoo"
@@ -18,7 +20,7 @@ import (
 type EstimateOptions struct {
 	Board    *mem.Board
 	Engine   string // kernel style, default tinyengine
-	Plan     engine.Options
+	Plan     plan.Options
 	ClockMHz int // 0 = the board's maximum
 	// Exec runs the generated kernels and prices the measured block counts
 	// instead of the closed form; the cycles are identical (tests prove it).
@@ -52,25 +54,26 @@ func Estimate(ctx context.Context, g *models.Graph, opt EstimateOptions) (*Estim
 		return nil, fmt.Errorf("a board is required (see mcusim boards)")
 	}
 	if opt.Engine == "" {
-		opt.Engine = engine.StyleTinyEngine
+		opt.Engine = kernels.StyleTinyEngine.String()
 	}
-	if !validStyle(opt.Engine) {
-		return nil, fmt.Errorf("unknown engine %q; known: tinyengine, cmsis-nn, tflm-ref", opt.Engine)
-	}
-	if opt.Plan.Planner == "" {
-		opt.Plan.Planner = engine.PlannerTinyEngine
-	}
-	if opt.Plan.Planner != engine.PlannerTinyEngine {
-		return nil, fmt.Errorf("estimates price the executed TinyEngine placement; use --planner tinyengine (memory reports other conventions)")
-	}
-	plan, note, err := engine.PlanExecution(g, opt.Plan)
+	style, err := kernels.ParseStyle(opt.Engine)
 	if err != nil {
 		return nil, err
 	}
-	rep := &EstimateReport{Model: g.Name, Board: opt.Board.ID, Engine: opt.Engine, Planner: plan.Planner,
-		Schedule: plan.Schedule, PeakSRAM: plan.PeakSRAM, Flash: plan.Flash, MACs: plan.MACs,
+	if opt.Plan.Planner == "" {
+		opt.Plan.Planner = plan.PlannerTinyEngine
+	}
+	if opt.Plan.Planner != plan.PlannerTinyEngine {
+		return nil, fmt.Errorf("estimates price the executed TinyEngine placement; use --planner tinyengine (memory reports other conventions)")
+	}
+	pl, note, err := plan.PlanExecution(g, opt.Plan)
+	if err != nil {
+		return nil, err
+	}
+	rep := &EstimateReport{Model: g.Name, Board: opt.Board.ID, Engine: opt.Engine, Planner: pl.Planner,
+		Schedule: pl.Schedule, PeakSRAM: pl.PeakSRAM, Flash: pl.Flash, MACs: pl.MACs,
 		Source: "closed form", PlanNote: note}
-	rep.Fit = CheckFit(plan, opt.Board)
+	rep.Fit = CheckFit(pl, opt.Board)
 	rep.Fits = rep.Fit.Fits
 	if !rep.Fits {
 		return rep, nil
@@ -84,27 +87,18 @@ func Estimate(ctx context.Context, g *models.Graph, opt EstimateOptions) (*Estim
 		execs = rr.execs
 		rep.Source = "execution"
 	} else {
-		counts, err := engine.Count(plan, opt.Engine)
+		counts, err := count.Count(pl, style)
 		if err != nil {
 			return nil, err
 		}
 		execs = sim.ExecsOfCounts(counts)
 	}
-	est, err := sim.Price(plan, execs, sim.PriceOptions{Board: opt.Board, ClockMHz: opt.ClockMHz, Style: opt.Engine})
+	est, err := sim.Price(pl, execs, sim.PriceOptions{Board: opt.Board, ClockMHz: opt.ClockMHz, Style: style})
 	if err != nil {
 		return nil, err
 	}
 	rep.Estimate = est
 	return rep, nil
-}
-
-func validStyle(s string) bool {
-	for _, x := range engine.Styles() {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ValidationReport is the validation of the cycle model against the measured

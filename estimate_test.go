@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"mcusim"
-	"mcusim/engine"
+	"mcusim/engine/count"
+	"mcusim/engine/kernels"
+	"mcusim/engine/plan"
 	"mcusim/mem"
 	"mcusim/models/datadir"
 	"mcusim/sim"
@@ -220,10 +222,10 @@ func TestEstimateExecEqualsClosedForm(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, style := range engine.Styles() {
+		for _, style := range kernels.Styles() {
 			for _, auto := range []bool{false, true} {
-				opt := mcusim.EstimateOptions{Board: board(t, "stm32f746"), Engine: style,
-					Plan: engine.Options{Planner: engine.PlannerTinyEngine, Auto: auto}, Runner: r}
+				opt := mcusim.EstimateOptions{Board: board(t, "stm32f746"), Engine: style.String(),
+					Plan: plan.Options{Planner: plan.PlannerTinyEngine, Auto: auto}, Runner: r}
 				closed, err := mcusim.Estimate(ctx, g, opt)
 				if err != nil {
 					t.Fatal(err)
@@ -309,7 +311,7 @@ func TestEstimateReports(t *testing.T) {
 	if _, err := mcusim.Estimate(ctx, g, mcusim.EstimateOptions{Board: l4, Engine: "magic"}); err == nil {
 		t.Error("unknown engine accepted")
 	}
-	if _, err := mcusim.Estimate(ctx, g, mcusim.EstimateOptions{Board: l4, Plan: engine.Options{Planner: engine.PlannerAnalytic}}); err == nil {
+	if _, err := mcusim.Estimate(ctx, g, mcusim.EstimateOptions{Board: l4, Plan: plan.Options{Planner: plan.PlannerAnalytic}}); err == nil {
 		t.Error("analytic planner accepted for an estimate")
 	}
 }
@@ -323,10 +325,10 @@ func TestPriceEachEqualsCountThenPrice(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, style := range engine.Styles() {
-			for _, opt := range []engine.Options{{Planner: engine.PlannerTinyEngine, NoLayers: true},
-				{Planner: engine.PlannerTinyEngine, Auto: true, Sound: true}} {
-				pl, err := engine.PlanMemory(g, opt)
+		for _, style := range kernels.Styles() {
+			for _, opt := range []plan.Options{{Planner: plan.PlannerTinyEngine, NoLayers: true},
+				{Planner: plan.PlannerTinyEngine, Auto: true, Sound: true}} {
+				pl, err := plan.PlanMemory(g, opt)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -338,7 +340,7 @@ func TestPriceEachEqualsCountThenPrice(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				c, err := engine.Count(pl, style)
+				c, err := count.Count(pl, style)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"mcusim"
-	"mcusim/engine"
+	"mcusim/engine/plan"
 )
 
 // Plan the memory of a built-in model with TinyEngine's scheduler, layer by layer
@@ -18,16 +18,16 @@ func ExampleMemory() {
 	if err != nil {
 		panic(err)
 	}
-	for _, opt := range []engine.Options{
-		{Planner: engine.PlannerTinyEngine},
-		{Planner: engine.PlannerTinyEngine, Patches: 2, SplitOp: 5},
+	for _, opt := range []plan.Options{
+		{Planner: plan.PlannerTinyEngine},
+		{Planner: plan.PlannerTinyEngine, Patches: 2, SplitOp: 5},
 	} {
-		plan, err := mcusim.Memory(g, opt)
+		pl, err := mcusim.Memory(g, opt)
 		if err != nil {
 			panic(err)
 		}
-		fit := mcusim.CheckFit(plan, board)
-		fmt.Printf("%s: peak %d B, Flash %d B, %s on %s\n", plan.Schedule, plan.PeakSRAM, plan.Flash, fit.Verdict, fit.Board)
+		fit := mcusim.CheckFit(pl, board)
+		fmt.Printf("%s: peak %d B, Flash %d B, %s on %s\n", pl.Schedule, pl.PeakSRAM, pl.Flash, fit.Verdict, fit.Board)
 	}
 	// Output:
 	// layer: peak 93992 B, Flash 469432 B, fits on stm32f412
@@ -38,8 +38,8 @@ func ExampleMemory() {
 // over the first five blocks.
 func ExampleMemory_analyticPatches() {
 	g, _ := mcusim.LoadModel("mbv2-w1.0-r224")
-	layer, _ := mcusim.Memory(g, engine.Options{Planner: engine.PlannerAnalytic})
-	patch, _ := mcusim.Memory(g, engine.Options{Planner: engine.PlannerAnalytic, Patches: 4, SplitBlock: 5})
+	layer, _ := mcusim.Memory(g, plan.Options{Planner: plan.PlannerAnalytic})
+	patch, _ := mcusim.Memory(g, plan.Options{Planner: plan.PlannerAnalytic, Patches: 4, SplitBlock: 5})
 	fmt.Printf("per-layer %.1f KiB, per-patch %.1f KiB, patch %dx%d, patch-stage MACs %+.1f%%, network %+.1f%%\n",
 		float64(layer.PeakSRAM)/1024, float64(patch.PeakSRAM)/1024,
 		patch.Patch.PatchInputHW[0], patch.Patch.PatchInputHW[1],

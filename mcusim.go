@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"mcusim/engine"
+	"mcusim/engine/plan"
 	"mcusim/mem"
 	"mcusim/models"
 	"mcusim/models/mcunetjson"
@@ -29,9 +29,9 @@ func LoadModel(spec string) (*models.Graph, error) {
 	return zoo.Load(spec)
 }
 
-// Memory plans the memory of a graph (see engine.Options).
-func Memory(g *models.Graph, opt engine.Options) (*engine.Plan, error) {
-	return engine.PlanMemory(g, opt)
+// Memory plans the memory of a graph (see plan.Options).
+func Memory(g *models.Graph, opt plan.Options) (*plan.Plan, error) {
+	return plan.PlanMemory(g, opt)
 }
 
 // Fit says whether a plan fits a board. SRAM is compared with the board's largest
@@ -51,7 +51,7 @@ type Fit struct {
 }
 
 // CheckFit compares a plan with a board.
-func CheckFit(p *engine.Plan, b *mem.Board) Fit {
+func CheckFit(p *plan.Plan, b *mem.Board) Fit {
 	_, sram := b.ArenaRegion()
 	f := Fit{Board: b.ID, SRAMBytes: sram, FlashBytes: b.Flash.Size}
 	f.SRAMFits = p.PeakSRAM <= sram

@@ -9,7 +9,11 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"mcusim/engine"
+	"mcusim/engine/codegen"
+	"mcusim/engine/kernels"
+	"mcusim/engine/plan"
+	"mcusim/engine/ref"
+	"mcusim/mem"
 	"mcusim/models"
 	"mcusim/sim"
 )
@@ -20,7 +24,7 @@ type RunOptions struct {
 	Engine string
 	// Plan selects the planner and the schedule; with Auto, only plans without
 	// conflicts are considered (they must run).
-	Plan engine.Options
+	Plan plan.Options
 	// Verify adds the shadow-ownership check on every activation access.
 	Verify bool
 	// Input is the raw input tensor (the model's input element type, NHWC);
@@ -42,7 +46,7 @@ type RunReport struct {
 	Planner       string                 `json:"planner"`
 	Schedule      string                 `json:"schedule"`
 	PlanNote      string                 `json:"plan_note,omitempty"`
-	Patch         *engine.PatchInfo      `json:"patch,omitempty"`
+	Patch         *plan.PatchInfo        `json:"patch,omitempty"`
 	PeakSRAM      int                    `json:"peak_sram_bytes"`
 	Arena         int                    `json:"arena_bytes"`
 	Verify        bool                   `json:"verify"`
@@ -50,7 +54,7 @@ type RunReport struct {
 	Clobbers      []string               `json:"clobbers"`
 	Blocks        int                    `json:"blocks"`
 	BlocksExec    uint64                 `json:"blocks_executed"`
-	Bytes         map[string]sim.Traffic `json:"bytes"`
+	Bytes         map[string]mem.Traffic `json:"bytes"`
 	OutputDType   string                 `json:"output_dtype"`
 	Output        []int64                `json:"output"`
 	Argmax        int                    `json:"argmax"`
@@ -67,20 +71,24 @@ type RunReport struct {
 // compares the output with the reference executor.
 func Run(ctx context.Context, g *models.Graph, opt RunOptions) (*RunReport, error) {
 	if opt.Engine == "" {
-		opt.Engine = engine.StyleTinyEngine
+		opt.Engine = kernels.StyleTinyEngine.String()
 	}
 	if opt.Plan.Planner == "" {
-		opt.Plan.Planner = engine.PlannerTinyEngine
+		opt.Plan.Planner = plan.PlannerTinyEngine
 	}
 	g, err := models.Synthesize(g, opt.WeightSeed)
 	if err != nil {
 		return nil, err
 	}
-	plan, note, err := engine.PlanExecution(g, opt.Plan)
+	pl, note, err := plan.PlanExecution(g, opt.Plan)
 	if err != nil {
 		return nil, err
 	}
-	comp, err := engine.Compile(g, plan, engine.CompileOptions{Style: opt.Engine, Verify: opt.Verify})
+	style, err := kernels.ParseStyle(opt.Engine)
+	if err != nil {
+		return nil, err
+	}
+	comp, err := codegen.Compile(g, pl, codegen.CompileOptions{Style: style, Verify: opt.Verify})
 	if err != nil {
 		return nil, err
 	}
@@ -100,11 +108,11 @@ func Run(ctx context.Context, g *models.Graph, opt RunOptions) (*RunReport, erro
 		}
 		defer r.Close(ctx)
 	}
-	rep := &RunReport{Model: g.Name, Engine: opt.Engine, Planner: plan.Planner, Schedule: plan.Schedule, PlanNote: note,
-		Patch: plan.Patch, PeakSRAM: plan.PeakSRAM, Arena: plan.Arena, Verify: opt.Verify,
-		Clobbers: []string{}, Blocks: len(comp.Blocks), MACs: plan.MACs, WasmBytes: len(comp.Wasm)}
-	if plan.Patch != nil {
-		rep.MACs = plan.Patch.TotalMACs
+	rep := &RunReport{Model: g.Name, Engine: opt.Engine, Planner: pl.Planner, Schedule: pl.Schedule, PlanNote: note,
+		Patch: pl.Patch, PeakSRAM: pl.PeakSRAM, Arena: pl.Arena, Verify: opt.Verify,
+		Clobbers: []string{}, Blocks: len(comp.Blocks), MACs: pl.MACs, WasmBytes: len(comp.Wasm)}
+	if pl.Patch != nil {
+		rep.MACs = pl.Patch.TotalMACs
 	}
 	res, err := r.Run(ctx, comp, inputs)
 	var clob *sim.ClobberError
@@ -122,13 +130,13 @@ func Run(ctx context.Context, g *models.Graph, opt RunOptions) (*RunReport, erro
 	if res.Wall > 0 {
 		rep.MMACPerSecond = float64(rep.MACs) / res.Wall.Seconds() / 1e6
 	}
-	ref, err := engine.Reference(g, inputs)
+	ref, err := ref.Reference(g, inputs)
 	if err != nil {
 		return nil, err
 	}
 	rep.BitExact = true
 	for i, s := range comp.Outputs {
-		out, err := engine.FromKernelOutput(g, s, res.Outputs[i])
+		out, err := codegen.FromKernelOutput(g, s, res.Outputs[i])
 		if err != nil {
 			return nil, err
 		}

@@ -3,16 +3,18 @@ package bench
 import (
 	"testing"
 
-	"mcusim/engine"
+	"mcusim/engine/count"
+	"mcusim/engine/kernels"
+	"mcusim/engine/plan"
 )
 
-// BenchmarkCount measures engine.Count, the closed-form block counts and
+// BenchmarkCount measures count.Count, the closed-form block counts and
 // traffic of mcunet-in3 (no code generation, no execution), for the layer-based
 // plan and the --auto patch-based plan, per kernel style. It is the NAS fast
 // path; target: well under 50 µs layer-based.
 func BenchmarkCount(b *testing.B) {
 	g, layer, _ := in3(b)
-	patch, err := engine.PlanMemory(g, engine.Options{Planner: engine.PlannerTinyEngine, Auto: true, Sound: true})
+	patch, err := plan.PlanMemory(g, plan.Options{Planner: plan.PlannerTinyEngine, Auto: true, Sound: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -21,13 +23,13 @@ func BenchmarkCount(b *testing.B) {
 	}
 	for _, sc := range []struct {
 		name string
-		plan *engine.Plan
+		plan *plan.Plan
 	}{{"layer", layer}, {"patch", patch}} {
-		for _, style := range engine.Styles() {
-			b.Run(sc.name+"/"+style, func(b *testing.B) {
+		for _, style := range kernels.Styles() {
+			b.Run(sc.name+"/"+style.String(), func(b *testing.B) {
 				var blocks int
 				for b.Loop() {
-					c, err := engine.Count(sc.plan, style)
+					c, err := count.Count(sc.plan, style)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"mcusim"
-	"mcusim/engine"
+	"mcusim/engine/count"
+	"mcusim/engine/kernels"
+	"mcusim/engine/plan"
 	"mcusim/models/zoo"
 	"mcusim/sim"
 )
@@ -22,12 +24,12 @@ func BenchmarkEstimate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	prog, err := engine.Lower(g)
+	prog, err := plan.Lower(g)
 	if err != nil {
 		b.Fatal(err)
 	}
-	opt := engine.Options{Planner: engine.PlannerTinyEngine, NoLayers: true}
-	po := sim.PriceOptions{Board: board, Style: engine.StyleTinyEngine}
+	opt := plan.Options{Planner: plan.PlannerTinyEngine, NoLayers: true}
+	po := sim.PriceOptions{Board: board, Style: kernels.StyleTinyEngine}
 	pricer, err := sim.NewPricer(po)
 	if err != nil {
 		b.Fatal(err)
@@ -44,7 +46,7 @@ func BenchmarkEstimate(b *testing.B) {
 		}
 	})
 	pl, _ := prog.Plan(opt)
-	c, _ := engine.Count(pl, po.Style)
+	c, _ := count.Count(pl, po.Style)
 	execs := sim.ExecsOfCounts(c)
 	b.Run("plan", func(b *testing.B) {
 		for b.Loop() {
@@ -53,7 +55,7 @@ func BenchmarkEstimate(b *testing.B) {
 	})
 	b.Run("count", func(b *testing.B) {
 		for b.Loop() {
-			engine.Count(pl, po.Style)
+			count.Count(pl, po.Style)
 		}
 	})
 	b.Run("price", func(b *testing.B) {

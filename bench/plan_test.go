@@ -3,7 +3,7 @@ package bench
 import (
 	"testing"
 
-	"mcusim/engine"
+	"mcusim/engine/plan"
 	"mcusim/models/zoo"
 )
 
@@ -15,18 +15,18 @@ func BenchmarkPlan(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	prog, err := engine.Lower(g)
+	prog, err := plan.Lower(g)
 	if err != nil {
 		b.Fatal(err)
 	}
 	cases := []struct {
 		name string
-		opt  engine.Options
+		opt  plan.Options
 	}{
-		{"tinyengine/layer", engine.Options{Planner: engine.PlannerTinyEngine}},
-		{"tinyengine/patch", engine.Options{Planner: engine.PlannerTinyEngine, Patches: 2, SplitBlock: 5}},
-		{"analytic/layer", engine.Options{Planner: engine.PlannerAnalytic}},
-		{"analytic/patch", engine.Options{Planner: engine.PlannerAnalytic, Patches: 2, SplitBlock: 5}},
+		{"tinyengine/layer", plan.Options{Planner: plan.PlannerTinyEngine}},
+		{"tinyengine/patch", plan.Options{Planner: plan.PlannerTinyEngine, Patches: 2, SplitBlock: 5}},
+		{"analytic/layer", plan.Options{Planner: plan.PlannerAnalytic}},
+		{"analytic/patch", plan.Options{Planner: plan.PlannerAnalytic, Patches: 2, SplitBlock: 5}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -42,7 +42,7 @@ func BenchmarkPlan(b *testing.B) {
 	b.Run("tinyengine/layer+lower", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := engine.PlanMemory(g, engine.Options{Planner: engine.PlannerTinyEngine}); err != nil {
+			if _, err := plan.PlanMemory(g, plan.Options{Planner: plan.PlannerTinyEngine}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"testing"
 
-	"mcusim/engine"
+	"mcusim/engine/codegen"
+	"mcusim/engine/kernels"
+	"mcusim/engine/plan"
 	"mcusim/models"
 	"mcusim/models/zoo"
 	"mcusim/sim"
@@ -12,7 +14,7 @@ import (
 
 // in3 returns mcunet-in3 with synthetic weights, its layer-based TinyEngine plan
 // and a random input.
-func in3(b *testing.B) (*models.Graph, *engine.Plan, []byte) {
+func in3(b *testing.B) (*models.Graph, *plan.Plan, []byte) {
 	g, err := zoo.Load("mcunet-in3")
 	if err != nil {
 		b.Fatal(err)
@@ -20,7 +22,7 @@ func in3(b *testing.B) (*models.Graph, *engine.Plan, []byte) {
 	if g, err = models.Synthesize(g, 0); err != nil {
 		b.Fatal(err)
 	}
-	pl, err := engine.PlanMemory(g, engine.Options{Planner: engine.PlannerTinyEngine})
+	pl, err := plan.PlanMemory(g, plan.Options{Planner: plan.PlannerTinyEngine})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -42,14 +44,14 @@ func BenchmarkRun(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer r.Close(ctx)
-	for _, style := range engine.Styles() {
+	for _, style := range kernels.Styles() {
 		for _, verify := range []bool{false, true} {
-			name := style + "/counting"
+			name := style.String() + "/counting"
 			if verify {
-				name = style + "/verify"
+				name = style.String() + "/verify"
 			}
 			b.Run(name, func(b *testing.B) {
-				c, err := engine.Compile(g, pl, engine.CompileOptions{Style: style, Verify: verify})
+				c, err := codegen.Compile(g, pl, codegen.CompileOptions{Style: style, Verify: verify})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -75,18 +77,18 @@ func BenchmarkCompile(b *testing.B) {
 	ctx := context.Background()
 	b.Run("codegen", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := engine.Compile(g, pl, engine.CompileOptions{Style: engine.StyleTinyEngine}); err != nil {
+			if _, err := codegen.Compile(g, pl, codegen.CompileOptions{Style: kernels.StyleTinyEngine}); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-	c, err := engine.Compile(g, pl, engine.CompileOptions{Style: engine.StyleTinyEngine})
+	c, err := codegen.Compile(g, pl, codegen.CompileOptions{Style: kernels.StyleTinyEngine})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Run("codegen+wazero/cold", func(b *testing.B) {
 		for b.Loop() {
-			c, err := engine.Compile(g, pl, engine.CompileOptions{Style: engine.StyleTinyEngine})
+			c, err := codegen.Compile(g, pl, codegen.CompileOptions{Style: kernels.StyleTinyEngine})
 			if err != nil {
 				b.Fatal(err)
 			}

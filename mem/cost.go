@@ -23,18 +23,6 @@ import (
 	"strings"
 )
 
-// Region names, the keys of CostModel.ReadStall and WriteStall. They match
-// engine.Region.String() (mem cannot import engine).
-const (
-	RegionFlash   = "flash"   // weights, biases, requantization tables
-	RegionArena   = "arena"   // the planned activation arena
-	RegionScratch = "scratch" // TinyEngine sbuf/kbuf (im2col, depthwise planes, int16 kernels)
-	RegionInput   = "input"   // the full input image of a patch-based schedule
-)
-
-// Regions lists the region names in engine.Region order.
-var Regions = []string{RegionFlash, RegionArena, RegionScratch, RegionInput}
-
 // ErrNoFit is wrapped by CostModel errors for a region that does not fit in
 // SRAM; callers report it as out of memory.
 var ErrNoFit = errors.New("does not fit in SRAM")
@@ -64,15 +52,15 @@ type CostModel struct {
 	ClockMHz int
 	FlashWS  int // flash wait states at ClockMHz
 	// ReadStall and WriteStall are extra core cycles per byte read or written,
-	// keyed by the Region names; every region has an entry. A region that
+	// indexed by Region; every region has an entry. A region that
 	// spans banks is charged the byte-weighted mix of its banks (uniform
 	// access over the region assumed [ESTIMATE]).
-	ReadStall  map[string]float64
-	WriteStall map[string]float64
+	ReadStall  [NumRegions]float64
+	WriteStall [NumRegions]float64
 	// Placement names the bank each SRAM region starts in; Spans lists the
 	// banks it covers, in address order (nil for an empty region).
 	Placement Placement
-	Spans     map[string][]Span
+	Spans     [NumRegions][]Span
 	// Notes holds one line per modelling assumption, with its source.
 	Notes []string
 }
@@ -163,7 +151,7 @@ func (b *Board) CostModel(clockMHz, arenaBytes, scratchBytes, inputBytes int, pl
 		return nil, fmt.Errorf("board %s has no clock_mhz", b.ID)
 	}
 	regions := []struct {
-		name   string
+		region Region
 		bytes  int
 		forced string
 		hot    bool // re-read data that stays in the D-cache (scratch)
@@ -174,17 +162,14 @@ func (b *Board) CostModel(clockMHz, arenaBytes, scratchBytes, inputBytes int, pl
 	}
 	for _, r := range regions {
 		if r.bytes < 0 {
-			return nil, fmt.Errorf("%s size %d bytes: must not be negative", r.name, r.bytes)
+			return nil, fmt.Errorf("%s size %d bytes: must not be negative", r.region, r.bytes)
 		}
 	}
 
 	ws := b.FlashWaitStates(f)
 	cm := &CostModel{
-		ClockMHz:   f,
-		FlashWS:    ws,
-		ReadStall:  map[string]float64{},
-		WriteStall: map[string]float64{},
-		Spans:      map[string][]Span{},
+		ClockMHz: f,
+		FlashWS:  ws,
 	}
 	flashRead, flashNote := b.flashStall(ws)
 	cm.ReadStall[RegionFlash] = flashRead
@@ -192,7 +177,7 @@ func (b *Board) CostModel(clockMHz, arenaBytes, scratchBytes, inputBytes int, pl
 	cm.Notes = append(cm.Notes, b.clockNote(f, ws), flashNote)
 
 	lay := newLayout(b)
-	placed := map[string][]piece{}
+	var placed [NumRegions][]piece
 	// Forced regions first, so that an automatic arena cannot take the bank
 	// the user asked for; then the automatic ones.
 	for _, forcedPass := range []bool{true, false} {
@@ -204,7 +189,7 @@ func (b *Board) CostModel(clockMHz, arenaBytes, scratchBytes, inputBytes int, pl
 			if r.forced != "" {
 				var err error
 				if bank, err = lay.find(r.forced); err != nil {
-					return nil, fmt.Errorf("%s placement: %w", r.name, err)
+					return nil, fmt.Errorf("%s placement: %w", r.region, err)
 				}
 			}
 			if r.bytes == 0 {
@@ -213,9 +198,9 @@ func (b *Board) CostModel(clockMHz, arenaBytes, scratchBytes, inputBytes int, pl
 			var ps []piece
 			var err error
 			if r.forced != "" {
-				ps, err = lay.placeAt(bank, r.name, r.bytes)
+				ps, err = lay.placeAt(bank, r.region, r.bytes)
 			} else {
-				ps, err = lay.placeAuto(r.name, r.bytes, func(ps []piece) float64 {
+				ps, err = lay.placeAuto(r.region, r.bytes, func(ps []piece) float64 {
 					rd, wr := b.mixStall(lay.banks, ps, r.hot)
 					return rd + wr
 				})
@@ -223,18 +208,18 @@ func (b *Board) CostModel(clockMHz, arenaBytes, scratchBytes, inputBytes int, pl
 			if err != nil {
 				return nil, err
 			}
-			placed[r.name] = ps
+			placed[r.region] = ps
 		}
 	}
 
 	for _, r := range regions {
-		ps := placed[r.name]
-		cm.ReadStall[r.name], cm.WriteStall[r.name] = b.mixStall(lay.banks, ps, r.hot)
+		ps := placed[r.region]
+		cm.ReadStall[r.region], cm.WriteStall[r.region] = b.mixStall(lay.banks, ps, r.hot)
 		if len(ps) == 0 {
 			continue
 		}
 		start := lay.banks[ps[0].bank].Name
-		switch r.name {
+		switch r.region {
 		case RegionArena:
 			cm.Placement.Arena = start
 		case RegionScratch:
@@ -249,12 +234,12 @@ func (b *Board) CostModel(clockMHz, arenaBytes, scratchBytes, inputBytes int, pl
 			spans[i] = Span{Bank: k.Name, Base: p.base, Bytes: p.bytes}
 			parts[i] = fmt.Sprintf("%s %s", k.Name, sizeString(p.bytes))
 		}
-		cm.Spans[r.name] = spans
+		cm.Spans[r.region] = spans
 		how := "chosen: least stall, then DTCM > AXI > AHB > ITCM, then lower address"
 		if r.forced != "" {
 			how = "forced"
 		}
-		note := fmt.Sprintf("%s: %s at %s in %s (%s)", r.name, sizeString(r.bytes), hexAddr(ps[0].base), strings.Join(parts, " + "), how)
+		note := fmt.Sprintf("%s: %s at %s in %s (%s)", r.region, sizeString(r.bytes), hexAddr(ps[0].base), strings.Join(parts, " + "), how)
 		if len(ps) > 1 {
 			note += "; charged the byte-weighted mix of its banks, uniform access assumed [ESTIMATE]"
 		}
@@ -482,7 +467,7 @@ func (l *layout) take(ps []piece) {
 	}
 }
 
-func (l *layout) placeAt(i int, region string, n int) ([]piece, error) {
+func (l *layout) placeAt(i int, region Region, n int) ([]piece, error) {
 	ps, free := l.run(i, n)
 	if free < n {
 		return nil, fmt.Errorf("%s of %s %w from bank %s on %s: %s free there, including the banks that follow it without a gap",
@@ -507,7 +492,7 @@ func busRank(b Bus) int {
 
 // placeAuto places a region of n bytes where cost is least: first among runs
 // that start outside the ITCM, then, when none fits, in the ITCM.
-func (l *layout) placeAuto(region string, n int, cost func([]piece) float64) ([]piece, error) {
+func (l *layout) placeAuto(region Region, n int, cost func([]piece) float64) ([]piece, error) {
 	largest, largestAt := 0, -1
 	for _, itcm := range []bool{false, true} {
 		var best []piece

@@ -130,7 +130,10 @@ func TestCostModelPlacement(t *testing.T) {
 			t.Errorf("%s arena %d scratch %d input %d: %v", c.board, c.arena, c.scratch, c.input, err)
 			continue
 		}
-		for _, r := range []struct{ region, want string }{
+		for _, r := range []struct {
+			region Region
+			want   string
+		}{
 			{RegionArena, c.arenaIn}, {RegionScratch, c.scratchIn}, {RegionInput, c.inputIn},
 		} {
 			if got := spanString(cm.Spans[r.region]); got != r.want {
@@ -139,7 +142,10 @@ func TestCostModelPlacement(t *testing.T) {
 			}
 		}
 		// Placement names the bank each region starts in.
-		for _, r := range []struct{ region, got string }{
+		for _, r := range []struct {
+			region Region
+			got    string
+		}{
 			{RegionArena, cm.Placement.Arena}, {RegionScratch, cm.Placement.Scratch}, {RegionInput, cm.Placement.Input},
 		} {
 			want := ""
@@ -166,7 +172,7 @@ func TestCostModelSpansConsistent(t *testing.T) {
 		}
 		type iv struct{ lo, hi uint64 }
 		var all []iv
-		for region, want := range map[string]int{RegionArena: arena, RegionScratch: kib(2), RegionInput: kib(3)} {
+		for region, want := range map[Region]int{RegionArena: arena, RegionScratch: kib(2), RegionInput: kib(3)} {
 			n := 0
 			for i, s := range cm.Spans[region] {
 				k, ok := b.BankAt(s.Base)
@@ -345,7 +351,7 @@ func TestCostModelClockOnlyThroughWaitStates(t *testing.T) {
 			if !reflect.DeepEqual(cm.Spans, top.Spans) || cm.Placement != top.Placement || !reflect.DeepEqual(cm.WriteStall, top.WriteStall) {
 				t.Fatalf("%s at %d MHz: placement or writes depend on the clock", b.ID, f)
 			}
-			for _, r := range []string{RegionArena, RegionScratch, RegionInput} {
+			for _, r := range []Region{RegionArena, RegionScratch, RegionInput} {
 				if cm.ReadStall[r] != top.ReadStall[r] {
 					t.Fatalf("%s at %d MHz: %s read stall %v, %v at the maximum clock", b.ID, f, r, cm.ReadStall[r], top.ReadStall[r])
 				}
@@ -393,11 +399,11 @@ func TestCostModelEveryShippedBoard(t *testing.T) {
 			if cm.ClockMHz != b.ClockMHz || cm.FlashWS != b.Flash.WaitStates {
 				t.Errorf("%s: %d MHz %d WS, want %d, %d", b.ID, cm.ClockMHz, cm.FlashWS, b.ClockMHz, b.Flash.WaitStates)
 			}
-			for _, r := range Regions {
-				for _, m := range []map[string]float64{cm.ReadStall, cm.WriteStall} {
-					v, ok := m[r]
-					if !ok || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-						t.Errorf("%s: %s stall %v (present %v)", b.ID, r, v, ok)
+			for r := Region(0); r < NumRegions; r++ {
+				for _, m := range [][NumRegions]float64{cm.ReadStall, cm.WriteStall} {
+					v := m[r]
+					if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+						t.Errorf("%s: %s stall %v", b.ID, r, v)
 					}
 				}
 			}
@@ -463,7 +469,7 @@ func TestCostModelValues(t *testing.T) {
 	for _, cm := range []*CostModel{f746, h743, f412} {
 		for r, v := range cm.WriteStall {
 			if v != 0 {
-				t.Errorf("write stall %s = %v", r, v)
+				t.Errorf("write stall %s = %v", Region(r), v)
 			}
 		}
 	}

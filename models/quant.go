@@ -11,7 +11,7 @@ import (
 // tensorflow/lite/kernels/internal/quantization_util.cc,
 // tensorflow/lite/kernels/kernel_util.cc) and from gemmlowp's fixed-point
 // library (gemmlowp/fixedpoint/fixedpoint.h), which TFLite's reference kernels
-// call. The pure-Go reference executor (engine.Reference) and the generated
+// call. The pure-Go reference executor (ref.Reference) and the generated
 // kernels use these functions; they must stay bit-exact with TFLite.
 //
 // TFLite builds without TFLITE_SINGLE_ROUNDING by default, so

@@ -11,7 +11,7 @@ import (
 // Synthetic weights and quantization for graphs without trained parameters.
 //
 // Zoo and MCUNet-JSON graphs carry shapes and placeholder quantization only;
-// executing them (engine.Reference, the generated kernels) needs weight bytes
+// executing them (ref.Reference, the generated kernels) needs weight bytes
 // and quantization parameters under which the signal neither vanishes nor
 // saturates from layer to layer. Synthesize provides both, deterministically
 // and without running the network: every choice below follows from the seed,

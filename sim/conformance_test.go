@@ -11,7 +11,10 @@ import (
 	"strings"
 	"testing"
 
-	"mcusim/engine"
+	"mcusim/engine/codegen"
+	"mcusim/engine/kernels"
+	"mcusim/engine/plan"
+	"mcusim/engine/ref"
 	"mcusim/models"
 	"mcusim/models/zoo"
 	"mcusim/sim"
@@ -20,7 +23,7 @@ import (
 // The kernel conformance suite (the gonum testblas pattern, STYLE.md): one grid
 // of single-operator graphs, run against every kernel style with and without
 // the verify instrumentation, each compared byte for byte with the pure-Go
-// reference executor engine.Reference, the arithmetic oracle.
+// reference executor ref.Reference, the arithmetic oracle.
 
 // kernelCase is one graph of the grid: graph input(s) → operator → graph output
 // (a 1×1 convolution in front where the operator must read an intermediate).
@@ -248,24 +251,24 @@ func firstDiff(got, want []byte, shape []int) string {
 // such a plan is replaced by the planner's Strict variant, which differs only
 // in counting identical lifetimes as overlapping (the execution — steps,
 // operand buffers, in-place depthwise — is the same).
-func planKernels(t *testing.T, g *models.Graph) *engine.Plan {
+func planKernels(t *testing.T, g *models.Graph) *plan.Plan {
 	t.Helper()
-	plan, _, err := engine.PlanExecution(g, engine.Options{Planner: engine.PlannerTinyEngine})
+	pl, _, err := plan.PlanExecution(g, plan.Options{Planner: plan.PlannerTinyEngine})
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
-	if plan.Exec == nil || len(plan.Conflicts) > 0 {
-		t.Fatalf("the tinyengine plan is not executable: conflicts %v", plan.Conflicts)
+	if pl.Exec == nil || len(pl.Conflicts) > 0 {
+		t.Fatalf("the tinyengine plan is not executable: conflicts %v", pl.Conflicts)
 	}
-	return plan
+	return pl
 }
 
 // checkInPlace asserts that the tinyengine plan runs a depthwise with depth
 // multiplier 1 in place and one with a larger multiplier out of place, so that
 // the grid exercises both depthwise kernels.
-func checkInPlace(t *testing.T, plan *engine.Plan) {
+func checkInPlace(t *testing.T, pl *plan.Plan) {
 	t.Helper()
-	ex := plan.Exec
+	ex := pl.Exec
 	for i, s := range ex.Steps {
 		if s.Kind != models.DepthwiseConv2D {
 			continue
@@ -286,9 +289,9 @@ func verifyName(v bool) string {
 
 // runAndCompare compiles plan in one style, runs it on every input set and
 // compares each output with want, byte for byte.
-func runAndCompare(t *testing.T, ctx context.Context, r *sim.Runner, g *models.Graph, plan *engine.Plan, style string, verify bool, inputs, want [][][]byte) {
+func runAndCompare(t *testing.T, ctx context.Context, r *sim.Runner, g *models.Graph, pl *plan.Plan, style kernels.Style, verify bool, inputs, want [][][]byte) {
 	t.Helper()
-	comp, err := engine.Compile(g, plan, engine.CompileOptions{Style: style, Verify: verify})
+	comp, err := codegen.Compile(g, pl, codegen.CompileOptions{Style: style, Verify: verify})
 	if err != nil {
 		t.Fatalf("compile: %v", err)
 	}
@@ -298,7 +301,7 @@ func runAndCompare(t *testing.T, ctx context.Context, r *sim.Runner, g *models.G
 			t.Fatalf("input %d: run: %v", k, err)
 		}
 		for i, s := range comp.Outputs {
-			got, err := engine.FromKernelOutput(g, s, res.Outputs[i])
+			got, err := codegen.FromKernelOutput(g, s, res.Outputs[i])
 			if err != nil {
 				t.Fatalf("input %d: output %d: %v", k, i, err)
 			}
@@ -311,7 +314,7 @@ func runAndCompare(t *testing.T, ctx context.Context, r *sim.Runner, g *models.G
 
 // TestKernelConformance runs the grid against every kernel style, with and
 // without verify, under the tinyengine plan (the planner whose placement
-// executes), and compares every output with engine.Reference.
+// executes), and compares every output with ref.Reference.
 func TestKernelConformance(t *testing.T) {
 	ctx := context.Background()
 	r, err := sim.NewRunner(ctx, "")
@@ -331,20 +334,20 @@ func TestKernelConformance(t *testing.T) {
 			if err := g.Validate(); err != nil {
 				t.Fatalf("the case builds an invalid graph: %v", err)
 			}
-			plan := planKernels(t, g)
-			checkInPlace(t, plan)
+			pl := planKernels(t, g)
+			checkInPlace(t, pl)
 			inputs := randomInputs(g, seed, 2)
 			want := make([][][]byte, len(inputs))
 			for k, in := range inputs {
-				if want[k], err = engine.Reference(g, in); err != nil {
+				if want[k], err = ref.Reference(g, in); err != nil {
 					t.Fatalf("reference: %v", err)
 				}
 			}
-			for _, style := range engine.Styles() {
-				t.Run(style, func(t *testing.T) {
+			for _, style := range kernels.Styles() {
+				t.Run(style.String(), func(t *testing.T) {
 					for _, verify := range []bool{false, true} {
 						t.Run(verifyName(verify), func(t *testing.T) {
-							runAndCompare(t, ctx, r, g, plan, style, verify, inputs, want)
+							runAndCompare(t, ctx, r, g, pl, style, verify, inputs, want)
 						})
 					}
 				})
@@ -355,7 +358,7 @@ func TestKernelConformance(t *testing.T) {
 
 // vww1 is mcunet-vww1 from the zoo with synthetic weights, its tinyengine plan,
 // one input and the reference output.
-func vww1(t *testing.T) (*models.Graph, *engine.Plan, [][]byte, [][]byte) {
+func vww1(t *testing.T) (*models.Graph, *plan.Plan, [][]byte, [][]byte) {
 	t.Helper()
 	g, err := zoo.Load("mcunet-vww1")
 	if err != nil {
@@ -364,43 +367,43 @@ func vww1(t *testing.T) (*models.Graph, *engine.Plan, [][]byte, [][]byte) {
 	if g, err = models.Synthesize(g, 1); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := engine.PlanMemory(g, engine.Options{Planner: engine.PlannerTinyEngine})
+	pl, err := plan.PlanMemory(g, plan.Options{Planner: plan.PlannerTinyEngine})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Exec == nil || len(plan.Conflicts) > 0 {
-		t.Fatalf("the tinyengine plan of %s is not executable (conflicts %v)", g.Name, plan.Conflicts)
+	if pl.Exec == nil || len(pl.Conflicts) > 0 {
+		t.Fatalf("the tinyengine plan of %s is not executable (conflicts %v)", g.Name, pl.Conflicts)
 	}
 	in := randomInputs(g, 7, 1)[0]
-	want, err := engine.Reference(g, in)
+	want, err := ref.Reference(g, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return g, plan, in, want
+	return g, pl, in, want
 }
 
 // clonePlan copies a plan deeply enough to break it: the buffers are copied,
 // the execution (read only) is shared.
-func clonePlan(p *engine.Plan) *engine.Plan {
+func clonePlan(p *plan.Plan) *plan.Plan {
 	c := *p
 	c.Buffers = slices.Clone(p.Buffers)
 	return &c
 }
 
 // bufferName is how a ClobberError names plan buffer b.
-func bufferName(c *engine.Compiled, b int) string {
+func bufferName(c *codegen.Compiled, b int) string {
 	return fmt.Sprintf("buffer %d (%s)", b, c.Buffers[b])
 }
 
 // overlapPair finds a step whose output buffer fits onto its (different) input
 // buffer, both live at the step; moving the output there puts two live tensors
 // on the same bytes. It returns the step and the two buffers.
-func overlapPair(t *testing.T, plan *engine.Plan) (step, in, out int) {
+func overlapPair(t *testing.T, pl *plan.Plan) (step, in, out int) {
 	t.Helper()
-	ex := plan.Exec
+	ex := pl.Exec
 	for i := range ex.Steps {
 		a, o := ex.In[i][0], ex.Out[i]
-		A, O := plan.Buffers[a], plan.Buffers[o]
+		A, O := pl.Buffers[a], pl.Buffers[o]
 		live := max(A.Start, O.Start) < min(A.End, O.End)
 		if a != o && live && O.Size <= A.Size {
 			return i, a, o
@@ -422,10 +425,10 @@ func TestBrokenPlansCaught(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close(ctx)
-	g, plan, in, want := vww1(t)
+	g, pl, in, want := vww1(t)
 
 	t.Run("arena_4_bytes_short", func(t *testing.T) {
-		bad := clonePlan(plan)
+		bad := clonePlan(pl)
 		bad.Arena -= 4 // one alignment unit
 		var top []int
 		for b, buf := range bad.Buffers {
@@ -436,9 +439,9 @@ func TestBrokenPlansCaught(t *testing.T) {
 		if len(top) == 0 {
 			t.Fatalf("no buffer sticks out of the %d-byte arena", bad.Arena)
 		}
-		for _, style := range engine.Styles() {
-			t.Run(style, func(t *testing.T) {
-				comp, err := engine.Compile(g, bad, engine.CompileOptions{Style: style, Verify: true})
+		for _, style := range kernels.Styles() {
+			t.Run(style.String(), func(t *testing.T) {
+				comp, err := codegen.Compile(g, bad, codegen.CompileOptions{Style: style, Verify: true})
 				if err != nil {
 					t.Fatalf("compile refused the short arena (%v); want a module whose verify check catches it", err)
 				}
@@ -468,17 +471,17 @@ func TestBrokenPlansCaught(t *testing.T) {
 		}
 	})
 
-	step, a, o := overlapPair(t, plan)
-	bad := clonePlan(plan)
+	step, a, o := overlapPair(t, pl)
+	bad := clonePlan(pl)
 	bad.Buffers[o].Offset = bad.Buffers[a].Offset
 	t.Logf("overlap: operator %d (%s) writes buffer %d [%d,%d) onto its input buffer %d [%d,%d) at offset %d",
-		step, plan.Exec.Steps[step].Kind, o, plan.Buffers[o].Start, plan.Buffers[o].End,
-		a, plan.Buffers[a].Start, plan.Buffers[a].End, bad.Buffers[a].Offset)
+		step, pl.Exec.Steps[step].Kind, o, pl.Buffers[o].Start, pl.Buffers[o].End,
+		a, pl.Buffers[a].Start, pl.Buffers[a].End, bad.Buffers[a].Offset)
 
 	t.Run("live_tensors_overlap", func(t *testing.T) {
-		for _, style := range engine.Styles() {
-			t.Run(style, func(t *testing.T) {
-				comp, err := engine.Compile(g, bad, engine.CompileOptions{Style: style, Verify: true})
+		for _, style := range kernels.Styles() {
+			t.Run(style.String(), func(t *testing.T) {
+				comp, err := codegen.Compile(g, bad, codegen.CompileOptions{Style: style, Verify: true})
 				if err != nil {
 					t.Fatalf("compile: %v", err)
 				}
@@ -506,9 +509,9 @@ func TestBrokenPlansCaught(t *testing.T) {
 	})
 
 	t.Run("live_tensors_overlap_noverify", func(t *testing.T) {
-		for _, style := range engine.Styles() {
-			t.Run(style, func(t *testing.T) {
-				comp, err := engine.Compile(g, bad, engine.CompileOptions{Style: style})
+		for _, style := range kernels.Styles() {
+			t.Run(style.String(), func(t *testing.T) {
+				comp, err := codegen.Compile(g, bad, codegen.CompileOptions{Style: style})
 				if err != nil {
 					t.Fatalf("compile: %v", err)
 				}
@@ -516,7 +519,7 @@ func TestBrokenPlansCaught(t *testing.T) {
 				if err != nil {
 					t.Fatalf("run without verify: %v (the broken plan should run to the end)", err)
 				}
-				got, err := engine.FromKernelOutput(g, comp.Outputs[0], res.Outputs[0])
+				got, err := codegen.FromKernelOutput(g, comp.Outputs[0], res.Outputs[0])
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -552,8 +555,8 @@ func TestTrapNamesOperator(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close(ctx)
-	g, plan, in, _ := vww1(t)
-	ex := plan.Exec
+	g, pl, in, _ := vww1(t)
+	ex := pl.Exec
 	// Pick a step in the middle whose output is an intermediate tensor with its
 	// own buffer (not an in-place depthwise, not the graph output).
 	step := -1
@@ -566,17 +569,17 @@ func TestTrapNamesOperator(t *testing.T) {
 	if step < 0 {
 		t.Fatal("no convolution with its own output buffer")
 	}
-	for _, style := range engine.Styles() {
-		t.Run(style, func(t *testing.T) {
-			good, err := engine.Compile(g, plan, engine.CompileOptions{Style: style})
+	for _, style := range kernels.Styles() {
+		t.Run(style.String(), func(t *testing.T) {
+			good, err := codegen.Compile(g, pl, codegen.CompileOptions{Style: style})
 			if err != nil {
 				t.Fatal(err)
 			}
-			bad := clonePlan(plan)
+			bad := clonePlan(pl)
 			// Linear memory ends at Pages·64 KiB; its size does not depend on the
 			// buffer offsets, so this buffer now lies entirely beyond it.
 			bad.Buffers[ex.Out[step]].Offset = int(good.Layout.Pages)*65536 - int(good.Layout.Arena)
-			comp, err := engine.Compile(g, bad, engine.CompileOptions{Style: style})
+			comp, err := codegen.Compile(g, bad, codegen.CompileOptions{Style: style})
 			if err != nil {
 				t.Fatal(err)
 			}

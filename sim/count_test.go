@@ -7,7 +7,10 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"mcusim/engine"
+	"mcusim/engine/codegen"
+	"mcusim/engine/count"
+	"mcusim/engine/kernels"
+	"mcusim/engine/plan"
 	"mcusim/models"
 	"mcusim/sim"
 )
@@ -15,7 +18,7 @@ import (
 // TestCountMatchesRun proves the closed form equal to execution (DESIGN.md
 // "Execution is the ground truth, the closed form is the fast path"): for every
 // model, the layer-based and the --auto (sound) schedule, and every kernel style,
-// engine.Count gives exactly the per-block execution counts, the per-region
+// count.Count gives exactly the per-block execution counts, the per-region
 // bytes and the total that running the generated module measures.
 func TestCountMatchesRun(t *testing.T) {
 	ctx := context.Background()
@@ -26,10 +29,10 @@ func TestCountMatchesRun(t *testing.T) {
 	defer r.Close(ctx)
 	schedules := []struct {
 		name string
-		opt  engine.Options
+		opt  plan.Options
 	}{
-		{"layer", engine.Options{Planner: engine.PlannerTinyEngine}},
-		{"auto", engine.Options{Planner: engine.PlannerTinyEngine, Auto: true, Sound: true}},
+		{"layer", plan.Options{Planner: plan.PlannerTinyEngine}},
+		{"auto", plan.Options{Planner: plan.PlannerTinyEngine, Auto: true, Sound: true}},
 	}
 	var compared, patch int
 	for _, g0 := range allModels(t) {
@@ -42,15 +45,15 @@ func TestCountMatchesRun(t *testing.T) {
 				if (raceEnabled || testing.Short()) && g.MACs() > 30e6 {
 					t.Skipf("%.0fM MACs: run without -race/-short (make test does)", float64(g.MACs())/1e6)
 				}
-				plan, err := countPlan(g, sc.opt)
+				pl, err := countPlan(g, sc.opt)
 				if err != nil {
 					t.Fatal(err)
 				}
 				inputs := countInputs(t, g)
-				for _, style := range engine.Styles() {
-					if runAndCount(ctx, t, r, g, plan, style, inputs) {
+				for _, style := range kernels.Styles() {
+					if runAndCount(ctx, t, r, g, pl, style, inputs) {
 						compared++
-						if plan.Schedule == "patch" {
+						if pl.Schedule == "patch" {
 							patch++
 						}
 					}
@@ -77,14 +80,14 @@ func TestCountMatchesRunKernels(t *testing.T) {
 		t.Run(kc.name, func(t *testing.T) {
 			seed := seedOf(kc.name)
 			g := kc.build(newGraphBuilder(kc.name, seed))
-			for _, opt := range []engine.Options{{Planner: engine.PlannerTinyEngine}, {Planner: engine.PlannerTinyEngine, Auto: true, Sound: true}} {
-				plan, err := countPlan(g, opt)
+			for _, opt := range []plan.Options{{Planner: plan.PlannerTinyEngine}, {Planner: plan.PlannerTinyEngine, Auto: true, Sound: true}} {
+				pl, err := countPlan(g, opt)
 				if err != nil {
 					t.Fatal(err)
 				}
 				inputs := randomInputs(g, seed, 1)[0]
-				for _, style := range engine.Styles() {
-					runAndCount(ctx, t, r, g, plan, style, inputs)
+				for _, style := range kernels.Styles() {
+					runAndCount(ctx, t, r, g, pl, style, inputs)
 				}
 			}
 		})
@@ -94,11 +97,11 @@ func TestCountMatchesRunKernels(t *testing.T) {
 // runAndCount compiles and runs plan in style and checks Count against the run.
 // When the generator refuses the plan, Count must refuse it too. It reports
 // whether a run was compared.
-func runAndCount(ctx context.Context, t *testing.T, r *sim.Runner, g *models.Graph, plan *engine.Plan, style string, inputs [][]byte) bool {
+func runAndCount(ctx context.Context, t *testing.T, r *sim.Runner, g *models.Graph, pl *plan.Plan, style kernels.Style, inputs [][]byte) bool {
 	t.Helper()
-	comp, err := engine.Compile(g, plan, engine.CompileOptions{Style: style})
+	comp, err := codegen.Compile(g, pl, codegen.CompileOptions{Style: style})
 	if err != nil {
-		if _, cerr := engine.Count(plan, style); cerr == nil {
+		if _, cerr := count.Count(pl, style); cerr == nil {
 			t.Errorf("%s: Compile refuses (%v) but Count accepts", style, err)
 		}
 		return false
@@ -107,18 +110,18 @@ func runAndCount(ctx context.Context, t *testing.T, r *sim.Runner, g *models.Gra
 	if err != nil {
 		t.Fatalf("%s: %v", style, err)
 	}
-	cnt, err := engine.Count(plan, style)
+	cnt, err := count.Count(pl, style)
 	if err != nil {
 		t.Fatalf("%s: Count: %v", style, err)
 	}
-	compareCounts(t, style+"/"+plan.Schedule, comp, res, cnt)
+	compareCounts(t, style.String()+"/"+pl.Schedule, comp, res, cnt)
 	return true
 }
 
-// countPlan plans as mcusim.Run does (engine.PlanExecution).
-func countPlan(g *models.Graph, opt engine.Options) (*engine.Plan, error) {
-	plan, _, err := engine.PlanExecution(g, opt)
-	return plan, err
+// countPlan plans as mcusim.Run does (plan.PlanExecution).
+func countPlan(g *models.Graph, opt plan.Options) (*plan.Plan, error) {
+	pl, _, err := plan.PlanExecution(g, opt)
+	return pl, err
 }
 
 // countInputs is a deterministic input per graph input: uniform int8/uint8
@@ -150,7 +153,7 @@ func countInputs(t *testing.T, g *models.Graph) [][]byte {
 
 // compareCounts asserts Count equal to the run block for block (matched by
 // name, and in the same order), region by region and in total.
-func compareCounts(t *testing.T, style string, comp *engine.Compiled, res *sim.Result, cnt *engine.Counts) {
+func compareCounts(t *testing.T, style string, comp *codegen.Compiled, res *sim.Result, cnt *count.Counts) {
 	t.Helper()
 	byName := make(map[string]int, len(cnt.Blocks))
 	for i, b := range cnt.Blocks {
@@ -201,7 +204,7 @@ func compareCounts(t *testing.T, style string, comp *engine.Compiled, res *sim.R
 	}
 }
 
-func sameAccess(a, b []engine.Access) bool {
+func sameAccess(a, b []kernels.Access) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -3,23 +3,26 @@ package sim
 import (
 	"fmt"
 
-	"mcusim/engine"
+	"mcusim/engine/codegen"
+	"mcusim/engine/count"
+	"mcusim/engine/kernels"
+	"mcusim/engine/plan"
 	"mcusim/isa"
 	"mcusim/mem"
 )
 
 // BlockExec is how often one generated basic block ran, from an execution
-// (Compiled.Blocks with Result.Counts) or from the closed form (engine.Count).
+// (Compiled.Blocks with Result.Counts) or from the closed form (count.Count).
 type BlockExec struct {
 	Step   int
 	Name   string
 	Per    int
 	Count  uint64
-	Access []engine.Access
+	Access []kernels.Access
 }
 
 // ExecsOf pairs a module's blocks with a run's counts.
-func ExecsOf(c *engine.Compiled, res *Result) []BlockExec {
+func ExecsOf(c *codegen.Compiled, res *Result) []BlockExec {
 	out := make([]BlockExec, len(c.Blocks))
 	for i, b := range c.Blocks {
 		out[i] = BlockExec{Step: b.Step, Name: b.Name, Per: b.Per, Count: res.Counts[i], Access: b.Access}
@@ -28,7 +31,7 @@ func ExecsOf(c *engine.Compiled, res *Result) []BlockExec {
 }
 
 // ExecsOfCounts turns the closed-form counts into block executions.
-func ExecsOfCounts(c *engine.Counts) []BlockExec {
+func ExecsOfCounts(c *count.Counts) []BlockExec {
 	out := make([]BlockExec, len(c.Blocks))
 	for i, b := range c.Blocks {
 		out[i] = BlockExec{Step: b.Step, Name: b.Name, Per: b.Per, Count: b.Count, Access: b.Access}
@@ -38,24 +41,15 @@ func ExecsOfCounts(c *engine.Counts) []BlockExec {
 
 // LayerEstimate is one operator's share of the estimate.
 type LayerEstimate struct {
-	Index      int     `json:"index"`
-	Name       string  `json:"name"`
-	Op         string  `json:"op"`
-	Shape      Dims    `json:"shape"`
-	MACs       int64   `json:"macs"`
-	Cycles     float64 `json:"cycles"`
-	MS         float64 `json:"ms"`
-	StallShare float64 `json:"stall_share"`
+	Index      int        `json:"index"`
+	Name       string     `json:"name"`
+	Op         string     `json:"op"`
+	Shape      plan.Shape `json:"shape"`
+	MACs       int64      `json:"macs"`
+	Cycles     float64    `json:"cycles"`
+	MS         float64    `json:"ms"`
+	StallShare float64    `json:"stall_share"`
 }
-
-// Dims is an H×W×C shape; it prints and marshals as "40x40x16" (formatted at
-// output time, so pricing does no string work).
-type Dims [3]int
-
-func (d Dims) String() string { return fmt.Sprintf("%dx%dx%d", d[0], d[1], d[2]) }
-
-// MarshalJSON writes the shape as a string.
-func (d Dims) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }
 
 // Estimate is the priced latency and energy of one plan on one board.
 type Estimate struct {
@@ -79,7 +73,7 @@ type Estimate struct {
 type PriceOptions struct {
 	Board     *mem.Board
 	ClockMHz  int // 0 = the board's maximum
-	Style     string
+	Style     kernels.Style
 	Placement mem.Placement
 }
 
@@ -90,7 +84,7 @@ type PriceOptions struct {
 // Latency = cycles / clock; energy = the board's power × latency
 // (cortex-m.md §8: power is nearly constant per board, E = P·t). For many
 // estimates on one board use a Pricer.
-func Price(pl *engine.Plan, execs []BlockExec, opt PriceOptions) (*Estimate, error) {
+func Price(pl *plan.Plan, execs []BlockExec, opt PriceOptions) (*Estimate, error) {
 	p, err := NewPricer(opt)
 	if err != nil {
 		return nil, err
@@ -119,7 +113,7 @@ type pricedKind struct {
 
 // NewPricer prepares pricing for opt.
 func NewPricer(opt PriceOptions) (*Pricer, error) {
-	return NewPricerWith(opt, CalibrationFor(string(opt.Board.Core), opt.Style))
+	return NewPricerWith(opt, CalibrationFor(string(opt.Board.Core), opt.Style.String()))
 }
 
 // NewPricerWith prepares pricing for opt with a given calibration instead of the
@@ -139,26 +133,26 @@ func NewPricerWith(opt PriceOptions, cal Calibration) (*Pricer, error) {
 }
 
 // Price prices one plan's block executions.
-func (p *Pricer) Price(pl *engine.Plan, execs []BlockExec) (*Estimate, error) {
+func (p *Pricer) Price(pl *plan.Plan, execs []BlockExec) (*Estimate, error) {
 	st, err := p.begin(pl)
 	if err != nil {
 		return nil, err
 	}
 	for i := range execs {
 		e := &execs[i]
-		st.add(e.Step, engine.MixKind(e.Name), e.Per, e.Count, e.Access)
+		st.add(e.Step, kernels.MixKind(e.Name), e.Per, e.Count, e.Access)
 	}
 	return st.finish()
 }
 
-// PriceEach counts and prices a plan in one pass (engine.CountEach): the NAS
+// PriceEach counts and prices a plan in one pass (count.CountEach): the NAS
 // labelling path, with no per-block allocation. Same cycles as Count + Price.
-func (p *Pricer) PriceEach(pl *engine.Plan) (*Estimate, error) {
+func (p *Pricer) PriceEach(pl *plan.Plan) (*Estimate, error) {
 	st, err := p.begin(pl)
 	if err != nil {
 		return nil, err
 	}
-	if err := engine.CountEach(pl, p.opt.Style, st.add); err != nil {
+	if err := count.CountEach(pl, p.opt.Style, st.add); err != nil {
 		return nil, err
 	}
 	return st.finish()
@@ -167,14 +161,14 @@ func (p *Pricer) PriceEach(pl *engine.Plan) (*Estimate, error) {
 // pricing is one plan being priced.
 type pricing struct {
 	p                     *Pricer
-	pl                    *engine.Plan
+	pl                    *plan.Plan
 	cm                    *mem.CostModel
-	readStall, writeStall [4]float64
+	readStall, writeStall [mem.NumRegions]float64
 	layerCyc, layerStall  []float64
 	err                   error
 }
 
-func (p *Pricer) begin(pl *engine.Plan) (*pricing, error) {
+func (p *Pricer) begin(pl *plan.Plan) (*pricing, error) {
 	if pl.Exec == nil {
 		return nil, fmt.Errorf("planner %s places no buffers; estimates need the tinyengine placement", pl.Planner)
 	}
@@ -193,9 +187,7 @@ func (p *Pricer) begin(pl *engine.Plan) (*pricing, error) {
 	}
 	st := &pricing{p: p, pl: pl, cm: p.cm}
 	// Stall cycles per byte by region, looked up once.
-	for r := engine.RegionFlash; r <= engine.RegionInput; r++ {
-		st.readStall[r], st.writeStall[r] = p.cm.ReadStall[r.String()], p.cm.WriteStall[r.String()]
-	}
+	st.readStall, st.writeStall = p.cm.ReadStall, p.cm.WriteStall
 	n := len(pl.Exec.Steps)
 	buf := make([]float64, 2*n)
 	st.layerCyc, st.layerStall = buf[:n:n], buf[n:]
@@ -203,14 +195,14 @@ func (p *Pricer) begin(pl *engine.Plan) (*pricing, error) {
 }
 
 // add charges one block: count × (core cycles of its mix + memory stalls).
-func (st *pricing) add(step int, kind string, per int, count uint64, access []engine.Access) {
+func (st *pricing) add(step int, kind string, per int, count uint64, access []kernels.Access) {
 	if count == 0 || st.err != nil {
 		return
 	}
 	p := st.p
 	pk := p.mixes[kind]
 	if pk == nil {
-		base, pm, err := engine.StyleMix(p.opt.Style, kind)
+		base, pm, err := kernels.StyleMix(p.opt.Style, kind)
 		if err != nil {
 			st.err = fmt.Errorf("operator %d: %v", step, err)
 			return
@@ -245,22 +237,24 @@ func (st *pricing) finish() (*Estimate, error) {
 	p, pl, cm, cal := st.p, st.pl, st.cm, st.p.cal
 	b := p.opt.Board
 	est := &Estimate{Board: b.ID, Core: string(b.Core), ClockMHz: cm.ClockMHz, FlashWS: cm.FlashWS,
-		Engine: p.opt.Style, PowerMW: b.PowerMW, Calibration: cal, Placement: cm.Placement, Notes: cm.Notes}
+		Engine: p.opt.Style.String(), PowerMW: b.PowerMW, Calibration: cal, Placement: cm.Placement, Notes: cm.Notes}
 	steps := pl.Exec.Steps
 	est.Layers = make([]LayerEstimate, len(steps))
+	dims := make([]int, 3*len(steps)) // one backing array for every layer's shape
 	for i := range steps {
 		s := &steps[i]
 		calls := int64(1)
 		if pl.Patch != nil && i < pl.Patch.SplitOp {
 			calls = int64(pl.Patch.Patches * pl.Patch.Patches)
 		}
+		dims[3*i], dims[3*i+1], dims[3*i+2] = s.Out.H, s.Out.W, s.Out.C
 		c := st.layerCyc[i]*cal.Factor + cal.PerOperator*float64(calls)
 		share := 0.0
 		if st.layerCyc[i] > 0 {
 			share = st.layerStall[i] / st.layerCyc[i]
 		}
 		est.Layers[i] = LayerEstimate{Index: i, Name: s.Name, Op: s.Kind.String(),
-			Shape: Dims{s.Out.H, s.Out.W, s.Out.C}, MACs: s.MACs * calls, Cycles: c,
+			Shape: plan.Shape(dims[3*i : 3*i+3 : 3*i+3]), MACs: s.MACs * calls, Cycles: c,
 			MS: c / float64(cm.ClockMHz) / 1e3, StallShare: share}
 		est.Cycles += c
 		est.StallCycles += st.layerStall[i] * cal.Factor

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"mcusim"
-	"mcusim/engine"
+	"mcusim/engine/plan"
 	"mcusim/models"
 	"mcusim/models/datadir"
 	"mcusim/models/tflite"
@@ -54,7 +54,7 @@ func TestRunAllModels(t *testing.T) {
 				if (raceEnabled || testing.Short()) && g.MACs() > 30e6 {
 					t.Skipf("%.0fM MACs: run without -race/-short (make test does)", float64(g.MACs())/1e6)
 				}
-				rep, err := mcusim.Run(ctx, g, mcusim.RunOptions{Plan: engine.Options{Planner: engine.PlannerTinyEngine, Auto: auto},
+				rep, err := mcusim.Run(ctx, g, mcusim.RunOptions{Plan: plan.Options{Planner: plan.PlannerTinyEngine, Auto: auto},
 					Verify: true, Seed: 7, Runner: r})
 				var clob *sim.ClobberError
 				if errors.As(err, &clob) {

@@ -1,4 +1,4 @@
-// Package sim runs generated kernels: it compiles an engine.Compiled module with
+// Package sim runs generated kernels: it compiles an codegen.Compiled module with
 // wazero, writes the input, executes the schedule and reads outputs, per-block
 // execution counts and per-region memory traffic back. Later work adds the
 // discrete-event machine model (CPU, DMA, bus) and energy on top of these counts.
@@ -18,7 +18,8 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
-	"mcusim/engine"
+	"mcusim/engine/codegen"
+	"mcusim/mem"
 )
 
 // Runner compiles and runs generated modules. Compiled code is cached (in memory,
@@ -59,7 +60,7 @@ func (r *Runner) Close(ctx context.Context) error {
 
 // Precompile compiles a module without running it (the compilation cache then
 // makes Run start at once).
-func (r *Runner) Precompile(ctx context.Context, c *engine.Compiled) error {
+func (r *Runner) Precompile(ctx context.Context, c *codegen.Compiled) error {
 	_, err := r.compile(ctx, c.Wasm)
 	return err
 }
@@ -80,12 +81,6 @@ func (r *Runner) compile(ctx context.Context, bin []byte) (wazero.CompiledModule
 	return cm, nil
 }
 
-// Traffic is bytes read and written in one memory region.
-type Traffic struct {
-	Read  uint64 `json:"read"`
-	Write uint64 `json:"written"`
-}
-
 // Result is one execution.
 type Result struct {
 	// Outputs are the network outputs as the kernels produced them (the int8
@@ -95,7 +90,7 @@ type Result struct {
 	Counts []uint64
 	// Bytes is the memory traffic per region, from each block's static access
 	// description times its count.
-	Bytes          map[string]Traffic
+	Bytes          map[string]mem.Traffic
 	BlocksExecuted uint64
 	Compile        time.Duration
 	Wall           time.Duration
@@ -115,7 +110,7 @@ func (e *ClobberError) Error() string {
 
 // Run executes c once on the given inputs (raw bytes of each graph input tensor,
 // in its own element type).
-func (r *Runner) Run(ctx context.Context, c *engine.Compiled, inputs [][]byte) (*Result, error) {
+func (r *Runner) Run(ctx context.Context, c *codegen.Compiled, inputs [][]byte) (*Result, error) {
 	if len(inputs) != len(c.Inputs) {
 		return nil, fmt.Errorf("model %s takes %d inputs, got %d", c.Graph.Name, len(c.Inputs), len(inputs))
 	}
@@ -135,13 +130,13 @@ func (r *Runner) Run(ctx context.Context, c *engine.Compiled, inputs [][]byte) (
 		return nil, fmt.Errorf("instantiating the generated module: %v", err)
 	}
 	defer mod.Close(ctx)
-	mem := mod.Memory()
+	memory := mod.Memory()
 	for i, s := range c.Inputs {
-		b, err := engine.ToKernelInput(c.Graph, s, inputs[i])
+		b, err := codegen.ToKernelInput(c.Graph, s, inputs[i])
 		if err != nil {
 			return nil, err
 		}
-		if !mem.Write(s.Offset, b) {
+		if !memory.Write(s.Offset, b) {
 			return nil, fmt.Errorf("input %d does not fit the module memory", i)
 		}
 	}
@@ -150,19 +145,19 @@ func (r *Runner) Run(ctx context.Context, c *engine.Compiled, inputs [][]byte) (
 	_, err = run.Call(hostCtx)
 	res.Wall = time.Since(t1)
 	if err != nil {
-		return nil, r.explain(c, mem, err)
+		return nil, r.explain(c, memory, err)
 	}
 	for _, s := range c.Outputs {
-		b, ok := mem.Read(s.Offset, uint32(s.Bytes))
+		b, ok := memory.Read(s.Offset, uint32(s.Bytes))
 		if !ok {
 			return nil, fmt.Errorf("output outside the module memory")
 		}
 		res.Outputs = append(res.Outputs, append([]byte(nil), b...))
 	}
 	res.Counts = make([]uint64, len(c.Blocks))
-	res.Bytes = map[string]Traffic{}
+	res.Bytes = map[string]mem.Traffic{}
 	for i, b := range c.Blocks {
-		v, _ := mem.ReadUint64Le(c.Layout.Counters + uint32(8*i))
+		v, _ := memory.ReadUint64Le(c.Layout.Counters + uint32(8*i))
 		res.Counts[i] = v
 		res.BlocksExecuted += v
 		for _, a := range b.Access {
@@ -187,7 +182,7 @@ func (r *Runner) hostModule(ctx context.Context) error {
 		_, r.hostErr = r.rt.NewHostModuleBuilder("env").
 			NewFunctionBuilder().
 			WithFunc(func(ctx context.Context, m api.Module, step uint32) {
-				c, _ := ctx.Value(compiledKey{}).(*engine.Compiled)
+				c, _ := ctx.Value(compiledKey{}).(*codegen.Compiled)
 				if c == nil {
 					panic("host_op called outside Runner.Run")
 				}
@@ -207,7 +202,7 @@ func (r *Runner) hostModule(ctx context.Context) error {
 
 // explain turns a trap into an error naming the operator; a failed ownership
 // check becomes a ClobberError.
-func (r *Runner) explain(c *engine.Compiled, mem api.Memory, err error) error {
+func (r *Runner) explain(c *codegen.Compiled, mem api.Memory, err error) error {
 	rec, _ := mem.Read(c.Layout.Trap, 32)
 	u := func(off int) int { return int(int32(binary.LittleEndian.Uint32(rec[off:]))) }
 	// The innermost generated operator function in wazero's stack trace (the

@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"mcusim/engine"
+	"mcusim/engine/codegen"
+	"mcusim/engine/kernels"
+	"mcusim/engine/plan"
 	"mcusim/models"
 	"mcusim/models/zoo"
 )
@@ -31,14 +33,14 @@ func TestGeneratedModulesValidate(t *testing.T) {
 		if g, err = models.Synthesize(g, 0); err != nil {
 			t.Fatal(err)
 		}
-		for _, opt := range []engine.Options{{Planner: engine.PlannerTinyEngine}, {Planner: engine.PlannerTinyEngine, Auto: true, Sound: true}} {
-			pl, err := engine.PlanMemory(g, opt)
+		for _, opt := range []plan.Options{{Planner: plan.PlannerTinyEngine}, {Planner: plan.PlannerTinyEngine, Auto: true, Sound: true}} {
+			pl, err := plan.PlanMemory(g, opt)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, style := range engine.Styles() {
+			for _, style := range kernels.Styles() {
 				for _, verify := range []bool{false, true} {
-					c, err := engine.Compile(g, pl, engine.CompileOptions{Style: style, Verify: verify})
+					c, err := codegen.Compile(g, pl, codegen.CompileOptions{Style: style, Verify: verify})
 					if err != nil {
 						t.Fatalf("%s %s: %v", name, style, err)
 					}

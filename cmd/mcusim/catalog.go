@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 
 	"mcusim"
-	"mcusim/engine"
+	"mcusim/engine/plan"
 	"mcusim/mem"
 	"mcusim/models"
 	"mcusim/models/zoo"
@@ -124,15 +124,15 @@ func cmdBoards(args []string, out io.Writer) error {
 
 // fitRow is one model × board line of `mcusim fit`.
 type fitRow struct {
-	Model     string            `json:"model"`
-	Board     string            `json:"board"`
-	Planner   string            `json:"planner"`
-	LayerPeak int               `json:"layer_peak_sram_bytes"`
-	PatchPeak int               `json:"patch_peak_sram_bytes"`
-	Patch     *engine.PatchInfo `json:"patch,omitempty"`
-	Flash     int               `json:"flash_bytes"`
-	LayerFit  mcusim.Fit        `json:"layer_fit"`
-	PatchFit  mcusim.Fit        `json:"patch_fit"`
+	Model     string          `json:"model"`
+	Board     string          `json:"board"`
+	Planner   string          `json:"planner"`
+	LayerPeak int             `json:"layer_peak_sram_bytes"`
+	PatchPeak int             `json:"patch_peak_sram_bytes"`
+	Patch     *plan.PatchInfo `json:"patch,omitempty"`
+	Flash     int             `json:"flash_bytes"`
+	LayerFit  mcusim.Fit      `json:"layer_fit"`
+	PatchFit  mcusim.Fit      `json:"patch_fit"`
 }
 
 // Default models and boards of `mcusim fit` (and `make demo`): the MCUNet zoo on
@@ -146,7 +146,7 @@ func cmdFit(args []string, out io.Writer) error {
 	fs := newFlags("fit", "[--models M1,M2,...] [--board-ids B1,B2,...] [--planner P] [--boards FILE] [--json]", out)
 	modelList := fs.String("models", strings.Join(fitModels, ","), "comma-separated models (zoo names or paths)")
 	boardList := fs.String("board-ids", strings.Join(fitBoards, ","), "comma-separated board ids")
-	planner := fs.String("planner", engine.PlannerTinyEngine, "memory planner: analytic or tinyengine (patch schedules need one of them)")
+	planner := fs.String("planner", plan.PlannerTinyEngine, "memory planner: analytic or tinyengine (patch schedules need one of them)")
 	path := fs.String("boards", "", "board database TOML file (default: the built-in boards.toml)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := parse(fs, args); err != nil {
@@ -170,15 +170,15 @@ func cmdFit(args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		prog, err := engine.Lower(g)
+		prog, err := plan.Lower(g)
 		if err != nil {
 			return err
 		}
-		layer, err := prog.Plan(engine.Options{Planner: *planner})
+		layer, err := prog.Plan(plan.Options{Planner: *planner})
 		if err != nil {
 			return err
 		}
-		patch, err := prog.Plan(engine.Options{Planner: *planner, Auto: true})
+		patch, err := prog.Plan(plan.Options{Planner: *planner, Auto: true})
 		if err != nil {
 			return err
 		}

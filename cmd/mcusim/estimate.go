@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 
 	"mcusim"
-	"mcusim/engine"
+	"mcusim/engine/kernels"
 	"mcusim/models/datadir"
 )
 
@@ -18,7 +18,7 @@ func cmdEstimate(args []string, out io.Writer) error {
 	var f scheduleFlags
 	fs := newFlags("estimate", "--model M --board B [--engine E] [--patches P (--split-op K | --split-block N) | --auto] [--clock MHz] [--exec] [--json]", out)
 	f.register(fs)
-	eng := fs.String("engine", engine.StyleTinyEngine, "kernel style: "+strings.Join(engine.Styles(), ", "))
+	eng := fs.String("engine", kernels.StyleTinyEngine.String(), "kernel style: "+strings.Join(kernels.StyleNames(), ", "))
 	clock := fs.Int("clock", 0, "core clock in MHz (default: the board's maximum); only flash wait states depend on it")
 	exec := fs.Bool("exec", false, "run the generated kernels and price the measured block counts (same cycles as the closed form)")
 	if err := parse(fs, args); err != nil {

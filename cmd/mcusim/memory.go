@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 
 	"mcusim"
-	"mcusim/engine"
+	"mcusim/engine/plan"
 	"mcusim/models"
 )
 
@@ -24,7 +24,7 @@ func (f *scheduleFlags) register(fs interface {
 	BoolVar(*bool, string, bool, string)
 }) {
 	fs.StringVar(&f.model, "model", "", "model: a zoo name (see mcusim models), a .tflite or an MCUNet .json path")
-	fs.StringVar(&f.planner, "planner", engine.PlannerTinyEngine, "memory planner: "+strings.Join(engine.Planners(), ", "))
+	fs.StringVar(&f.planner, "planner", plan.PlannerTinyEngine, "memory planner: "+strings.Join(plan.Planners(), ", "))
 	fs.IntVar(&f.patches, "patches", 0, "p: run the first stage in p×p patches (0 = layer-based)")
 	fs.IntVar(&f.splitOp, "split-op", 0, "patch stage = the first K operators, counted after PAD folding (TinyEngine's split_index)")
 	fs.IntVar(&f.splitBlock, "split-block", 0, "patch stage = the first N blocks, block 0 = the stem (MCUNetV2's n)")
@@ -34,27 +34,27 @@ func (f *scheduleFlags) register(fs interface {
 	fs.BoolVar(&f.json, "json", false, "print one JSON object")
 }
 
-func (f *scheduleFlags) options() (engine.Options, error) {
+func (f *scheduleFlags) options() (plan.Options, error) {
 	if f.auto && (f.patches != 0 || f.splitOp != 0 || f.splitBlock != 0) {
-		return engine.Options{}, usagef("--auto searches the schedule itself; drop --patches/--split-op/--split-block")
+		return plan.Options{}, usagef("--auto searches the schedule itself; drop --patches/--split-op/--split-block")
 	}
 	if f.patches < 0 || (f.patches == 0 && (f.splitOp != 0 || f.splitBlock != 0) && !f.auto) {
 		if f.patches < 0 {
-			return engine.Options{}, usagef("--patches must be ≥ 1, got %d", f.patches)
+			return plan.Options{}, usagef("--patches must be ≥ 1, got %d", f.patches)
 		}
-		return engine.Options{}, usagef("--split-op/--split-block need --patches P")
+		return plan.Options{}, usagef("--split-op/--split-block need --patches P")
 	}
 	if f.splitOp < 0 || f.splitBlock < 0 {
-		return engine.Options{}, usagef("splits must be ≥ 1")
+		return plan.Options{}, usagef("splits must be ≥ 1")
 	}
-	return engine.Options{Planner: f.planner, Patches: f.patches, SplitOp: f.splitOp,
+	return plan.Options{Planner: f.planner, Patches: f.patches, SplitOp: f.splitOp,
 		SplitBlock: f.splitBlock, Auto: f.auto}, nil
 }
 
 // load checks the flags and loads the model.
-func (f *scheduleFlags) load() (*models.Graph, engine.Options, error) {
+func (f *scheduleFlags) load() (*models.Graph, plan.Options, error) {
 	if f.model == "" {
-		return nil, engine.Options{}, usagef("--model is required (a zoo name, .tflite or .json path; see mcusim models)")
+		return nil, plan.Options{}, usagef("--model is required (a zoo name, .tflite or .json path; see mcusim models)")
 	}
 	opt, err := f.options()
 	if err != nil {
@@ -66,7 +66,7 @@ func (f *scheduleFlags) load() (*models.Graph, engine.Options, error) {
 
 // memoryReport is the JSON of `mcusim memory`.
 type memoryReport struct {
-	*engine.Plan
+	*plan.Plan
 	Fits *bool       `json:"fits,omitempty"`
 	Fit  *mcusim.Fit `json:"fit,omitempty"`
 }
@@ -82,17 +82,17 @@ func cmdMemory(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	plan, err := mcusim.Memory(g, opt)
+	pl, err := mcusim.Memory(g, opt)
 	if err != nil {
 		return err
 	}
-	rep := memoryReport{Plan: plan}
+	rep := memoryReport{Plan: pl}
 	if f.board != "" {
 		b, err := mcusim.FindBoard(f.board, f.boards)
 		if err != nil {
 			return err
 		}
-		fit := mcusim.CheckFit(plan, b)
+		fit := mcusim.CheckFit(pl, b)
 		rep.Fit, rep.Fits = &fit, &fit.Fits
 	}
 	if f.json {

@@ -8,14 +8,14 @@ import (
 	"strings"
 
 	"mcusim"
-	"mcusim/engine"
+	"mcusim/engine/kernels"
 )
 
 func cmdRun(args []string, out io.Writer) error {
 	var f scheduleFlags
 	fs := newFlags("run", "--model M [--engine E] [--planner P] [--patches P (--split-op K | --split-block N) | --auto] [--verify] [--input FILE | --seed N] [--dump-wasm FILE] [--json]", out)
 	f.register(fs)
-	eng := fs.String("engine", engine.StyleTinyEngine, "kernel style: "+strings.Join(engine.Styles(), ", "))
+	eng := fs.String("engine", kernels.StyleTinyEngine.String(), "kernel style: "+strings.Join(kernels.StyleNames(), ", "))
 	verify := fs.Bool("verify", false, "check shadow ownership on every activation load and store (a clobber fails the run)")
 	input := fs.String("input", "", "raw input tensor file (NHWC, the model's input element type)")
 	seed := fs.Uint64("seed", 1, "seed of the random input when --input is not given")

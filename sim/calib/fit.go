@@ -9,7 +9,8 @@ import (
 	"sort"
 	"strings"
 
-	"mcusim/engine"
+	"mcusim/engine/kernels"
+	"mcusim/engine/plan"
 	"mcusim/mem"
 	"mcusim/sim"
 )
@@ -30,7 +31,7 @@ type Observation struct {
 func (o *Observation) ratio() float64 { return o.RawCycles / o.MeasuredCycles }
 
 // Observe simulates every row it can: it resolves the graphs, plans each model
-// as `mcusim estimate` does (engine.PlanExecution with the TinyEngine planner),
+// as `mcusim estimate` does (plan.PlanExecution with the TinyEngine planner),
 // counts its blocks in closed form and prices them on the row's board at its
 // maximum clock (the measurements' clock, cortex-m.md §7.1, §7.2) with factor 1.
 // Rows that cannot be simulated come back in skipped with a reason.
@@ -40,7 +41,7 @@ func Observe(ctx context.Context, rows []Row, boards []mem.Board, res Resolver) 
 	if err != nil {
 		return nil, nil, err
 	}
-	plans := map[string]*engine.Plan{}
+	plans := map[string]*plan.Plan{}
 	for _, r := range rows {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
@@ -55,7 +56,7 @@ func Observe(ctx context.Context, rows []Row, boards []mem.Board, res Resolver) 
 		}
 		pl := plans[r.Model]
 		if pl == nil {
-			if pl, _, err = engine.PlanExecution(graphs[r.Model], engine.Options{Planner: engine.PlannerTinyEngine}); err != nil {
+			if pl, _, err = plan.PlanExecution(graphs[r.Model], plan.Options{Planner: plan.PlannerTinyEngine}); err != nil {
 				return nil, nil, fmt.Errorf("%s %s %s: %v", r.Board, r.Engine, r.Model, err)
 			}
 			plans[r.Model] = pl
@@ -77,11 +78,15 @@ func Observe(ctx context.Context, rows []Row, boards []mem.Board, res Resolver) 
 
 // rawCycles prices a plan with factor 1. A plan that does not fit the board
 // (SRAM placement or flash) is a skip reason, not an error.
-func rawCycles(pl *engine.Plan, b *mem.Board, style string) (float64, string, error) {
+func rawCycles(pl *plan.Plan, b *mem.Board, style string) (float64, string, error) {
 	if pl.Flash > b.Flash.Size {
 		return 0, fmt.Sprintf("does not fit (%d bytes of weights, %d of flash)", pl.Flash, b.Flash.Size), nil
 	}
-	p, err := sim.NewPricerWith(sim.PriceOptions{Board: b, Style: style}, sim.Calibration{Factor: 1, Source: "raw"})
+	st, err := kernels.ParseStyle(style)
+	if err != nil {
+		return 0, "", err
+	}
+	p, err := sim.NewPricerWith(sim.PriceOptions{Board: b, Style: st}, sim.Calibration{Factor: 1, Source: "raw"})
 	if err != nil {
 		return 0, "", err
 	}

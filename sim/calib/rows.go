@@ -19,7 +19,7 @@ import (
 	"strconv"
 	"strings"
 
-	"mcusim/engine"
+	"mcusim/engine/kernels"
 	"mcusim/models"
 )
 
@@ -51,10 +51,10 @@ type Row struct {
 // the TFLM interpreter. TFLM v2.1.0 (≈12 cycles/MAC) and the 2021 TF-Lite column
 // used an undocumented optimised build, so they are not modelled.
 var engineStyles = map[string]string{
-	"TinyEngine(2022-08)": engine.StyleTinyEngine,
-	"TinyEngine (2021)":   engine.StyleTinyEngine,
-	"CMSIS-NN-v2.0.0":     engine.StyleCMSISNN,
-	"TFLM@713b6ed":        engine.StyleTFLMRef,
+	"TinyEngine(2022-08)": kernels.StyleTinyEngine.String(),
+	"TinyEngine (2021)":   kernels.StyleTinyEngine.String(),
+	"CMSIS-NN-v2.0.0":     kernels.StyleCMSISNN.String(),
+	"TFLM@713b6ed":        kernels.StyleTFLMRef.String(),
 }
 
 // fitEngines are the columns the factors are fitted on: TinyEngine's 2022

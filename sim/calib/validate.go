@@ -5,7 +5,7 @@ import (
 	"math"
 	"sort"
 
-	"mcusim/engine"
+	"mcusim/engine/kernels"
 	"mcusim/mem"
 	"mcusim/sim"
 )
@@ -346,12 +346,12 @@ func speedups(rows []RowResult) []SpeedupRatio {
 	var out []SpeedupRatio
 	for i := range rows {
 		te := &rows[i]
-		if te.Style != engine.StyleTinyEngine || te.EstimatedMS == 0 {
+		if te.Style != kernels.StyleTinyEngine.String() || te.EstimatedMS == 0 {
 			continue
 		}
 		for j := range rows {
 			o := &rows[j]
-			if o.Style == engine.StyleTinyEngine || o.Board != te.Board || o.Model != te.Model || o.EstimatedMS == 0 {
+			if o.Style == kernels.StyleTinyEngine.String() || o.Board != te.Board || o.Model != te.Model || o.EstimatedMS == 0 {
 				continue
 			}
 			mr, er := o.LatencyMS/te.LatencyMS, o.EstimatedMS/te.EstimatedMS

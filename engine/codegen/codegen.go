@@ -1,0 +1,145 @@
+// Package codegen generates the WebAssembly module that runs a plan with a
+// kernel style: one function per step mirroring the Cortex-M kernel block for
+// block, a driver that runs the schedule (patch loop, stage copies), per-block
+// execution counters and, in verify mode, a shadow map that traps when a
+// kernel touches a byte another live buffer owns. Package wasm encodes it.
+package codegen
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"mcusim/engine/codegen/wasm"
+	"mcusim/engine/kernels"
+	"mcusim/engine/plan"
+	"mcusim/models"
+)
+
+// Block is one basic block of a generated kernel: the unit the cycle model prices
+// and the runner counts.
+type Block struct {
+	ID     int              `json:"id"`
+	Step   int              `json:"step"` // executed step (operator), −1 for the driver
+	Name   string           `json:"name"` // e.g. "op3.conv.mac2x2"
+	Access []kernels.Access `json:"-"`
+	// Per is the number of elements one execution handles when the block's
+	// Cortex-M code loops inside it (an im2col tap copies Cin values); 1 otherwise.
+	Per int `json:"per,omitempty"`
+}
+
+// CompileOptions select the kernel style and the instrumentation level.
+type CompileOptions struct {
+	Style kernels.Style
+	// Verify adds the shadow-ownership checks on every activation load and store.
+	Verify bool
+}
+
+// Slot is where the host writes an input or reads an output.
+type Slot struct {
+	Offset uint32 // address in linear memory
+	Bytes  int
+	// Tensor is the graph tensor the slot holds (the int8 side of a folded
+	// QUANTIZE/DEQUANTIZE); Boundary is the graph's own input/output tensor, which
+	// the host converts from/to (the same as Tensor when nothing was folded).
+	Tensor, Boundary int
+}
+
+// Compiled is a generated WebAssembly module and what a runner needs to drive it.
+type Compiled struct {
+	Wasm     []byte
+	Blocks   []Block
+	Style    kernels.Style
+	Verify   bool
+	Plan     *plan.Plan
+	Graph    *models.Graph
+	Layout   Layout
+	Inputs   []Slot
+	Outputs  []Slot
+	Buffers  []string // buffer names for trap messages, indexed like Plan.Buffers
+	StepName []string
+}
+
+// Layout is the linear-memory map of a module, in bytes.
+type Layout struct {
+	Trap, Flash, Arena, Scratch, Input, Counters, Shadow uint32
+	FlashBytes, ArenaBytes, ScratchBytes, InputBytes     int
+	Pages                                                uint32
+}
+
+// TrapRecord layout at Layout.Trap, written by a failed check before it traps.
+const (
+	trapStep  = 0  // i32 executed step
+	trapAddr  = 4  // i32 arena offset
+	trapWant  = 8  // i32 expected owner tag (buffer index + 1)
+	trapFound = 12 // i32 owner tag found (0 = free)
+	trapWrite = 16 // i32 1 = store, 0 = load, 2 = claim
+	trapBytes = 32
+)
+
+// Compile generates the WebAssembly module that runs a placement plan with the
+// given kernel style. The arena is exactly plan.Arena bytes at the planner's
+// offsets, so running the module proves the plan (DESIGN.md "A plan is checked by
+// running it").
+func Compile(g *models.Graph, pl *plan.Plan, opt CompileOptions) (*Compiled, error) {
+	if pl.Exec == nil {
+		if pl.Planner == plan.PlannerTFLM {
+			return nil, fmt.Errorf("the tflm plan places the graph's own tensors (every operator run, nothing folded); execution supports the tinyengine placement, so it cannot be executed yet; run with --planner tinyengine")
+		}
+		return nil, fmt.Errorf("planner %s computes a closed-form peak without placing buffers, so it cannot be executed; run with --planner tinyengine", pl.Planner)
+	}
+	if err := opt.Style.Valid(); err != nil {
+		return nil, err
+	}
+	cg := &codegen{g: g, plan: pl, ex: pl.Exec, opt: opt, mod: &wasm.Module{}}
+	return cg.compile()
+}
+
+type codegen struct {
+	g    *models.Graph
+	plan *plan.Plan
+	ex   *plan.Execution
+	opt  CompileOptions
+	mod  *wasm.Module
+	lay  Layout
+
+	flash  []byte // the Flash image (weights, biases, tables)
+	blocks []Block
+
+	fnRequant, fnClaim, fnRelease, fnCheck uint32
+	fnHost                                 uint32
+	ewChains                               [][]ewOp   // element-wise chains, indexed by stepKernel.extra[0]
+	means                                  []meanPlan // MEAN steps, indexed by stepKernel.extra[0]
+}
+
+func align(n, a int) int { return (n + a - 1) / a * a }
+
+// addFlash appends bytes to the Flash image (4-byte aligned) and returns their address.
+func (cg *codegen) addFlash(b []byte) uint32 {
+	for len(cg.flash)%4 != 0 {
+		cg.flash = append(cg.flash, 0)
+	}
+	off := uint32(len(cg.flash))
+	cg.flash = append(cg.flash, b...)
+	return cg.lay.Flash + off
+}
+
+func (cg *codegen) addFlashI32(v []int32) uint32 {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], uint32(x))
+	}
+	return cg.addFlash(b)
+}
+
+// newBlock registers a basic block and returns its id.
+func (cg *codegen) newBlock(step int, name string, acc ...kernels.Access) int {
+	id := len(cg.blocks)
+	if step >= 0 {
+		name = fmt.Sprintf("op%d.%s", step, name)
+	}
+	cg.blocks = append(cg.blocks, Block{ID: id, Step: step, Name: name, Access: acc, Per: 1})
+	return id
+}
+
+// bufAddr is the absolute address of a plan buffer.
+func (cg *codegen) bufAddr(b int) uint32 { return cg.lay.Arena + uint32(cg.plan.Buffers[b].Offset) }

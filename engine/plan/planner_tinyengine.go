@@ -1,0 +1,287 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+
+	"mcusim/models"
+)
+
+// tinyEngineLimit is the scheduler's address-space bound (10 MiB default of
+// TinyEngine `GeneralMemoryScheduler`, claims.md §7.5).
+const tinyEngineLimit = 10 << 20
+
+// rect is one TinyEngine allocation: a buffer live over steps [start, end).
+type rect struct {
+	group      int
+	size       int // 4-byte aligned
+	start, end int
+	addr       int
+	order      int // creation order, the tie-break of the size sort
+	shrinkAt   int // stride-2 in-place depthwise step, −1 if none (claims.md §7.4)
+	shrinkTo   int // bytes of that depthwise's output
+}
+
+// align4 rounds a byte count up to TinyEngine's 4-byte tensor alignment (§7.1).
+func align4(n int) int { return (n + 3) &^ 3 }
+
+// tinyEnginePlace reproduces TinyEngine's code-generator memory scheduler
+// (mit-han-lab/tinyengine `GeneralMemoryScheduler.py`, `allocator/firstFit.py`;
+// the exact algorithm is written down in claims.md §7.2–§7.5): lifetimes with
+// in-place depthwise, the stride-2 in-place shrink, largest-first first-fit by
+// address with TinyEngine's strict lifetime-overlap test. In patch mode (split > 0)
+// the buffers read by the per-layer stage are renamed and live from step 0 (§7.3).
+// It fills pl.Arena and pl.Buffers and returns the bytes live at each step.
+func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, pl *Plan) ([]int, error) {
+	n := len(steps)
+	ng := prog.Groups
+	// Buffer identity per operand: groups produced in the patch stage and read by
+	// the per-layer stage are renamed to fresh ids (the full-size stage buffer).
+	renamed := make([]int, ng)
+	for i := range renamed {
+		renamed[i] = -1
+	}
+	next := ng
+	inStage := make([]bool, ng)
+	if split > 0 {
+		inStage[steps[0].Ins[0].Group] = true
+		for i := 0; i < split; i++ {
+			inStage[steps[i].Out.Group] = true
+		}
+	}
+	id := func(i int, a Act) int {
+		if split > 0 && i >= split && inStage[a.Group] {
+			if renamed[a.Group] < 0 {
+				renamed[a.Group] = next
+				next++
+			}
+			return renamed[a.Group]
+		}
+		return a.Group
+	}
+	ins := make([][]int, n)
+	outs := make([]int, n)
+	flat := make([]int, 0, 2*n) // one backing array for every step's input ids
+	for i := range steps {
+		lo := len(flat)
+		for _, a := range steps[i].Ins {
+			flat = append(flat, id(i, a))
+		}
+		ins[i] = flat[lo:len(flat):len(flat)]
+		outs[i] = id(i, steps[i].Out)
+	}
+	// In-place depthwise: output shares the input's buffer (union by owner[]).
+	owner := make([]int, next)
+	for i := range owner {
+		owner[i] = i
+	}
+	find := func(b int) int {
+		for owner[b] != b {
+			b = owner[b]
+		}
+		return b
+	}
+	edgeDW := -1 // a depthwise at the split point is not in place (claims.md §7.3)
+	shrink := make([]int, next)
+	for i := range shrink {
+		shrink[i] = -1
+	}
+	for i := range steps {
+		if !steps[i].InPlaceDepthwise() {
+			continue
+		}
+		if split > 0 && i == split {
+			edgeDW = i
+			continue
+		}
+		r := find(ins[i][0])
+		owner[find(outs[i])] = r
+		if steps[i].SH == 2 || steps[i].SW == 2 {
+			shrink[r] = i
+		}
+	}
+	lastRead := make([]int, next)
+	for i := range lastRead {
+		lastRead[i] = -1
+	}
+	for i := range steps {
+		for _, b := range ins[i] {
+			lastRead[find(b)] = i
+		}
+	}
+	rects := make([]rect, 0, next)
+	rectOf := make([]int, next)
+	for i := range rectOf {
+		rectOf[i] = -1
+	}
+	touch := func(i, b, bytes int) {
+		r := find(b)
+		if rectOf[r] >= 0 {
+			return
+		}
+		end := lastRead[r] + 1
+		if lastRead[r] <= i {
+			end = n
+			if i == 0 {
+				end = 1
+			}
+		}
+		start := i
+		if renamed := b >= ng; renamed {
+			// TinyEngine creates the renamed stage buffer when its first reader
+			// touches it, so that reader is not "later": with no later reader it
+			// lives to the end (end = N). Reproduced for exact addresses; it is
+			// what makes two stage buffers share bytes under the identical-lifetime
+			// rule (Plan.Conflicts reports it).
+			start = 0
+			if edgeDW == i {
+				// The renamed input and the depthwise output share a graph id in
+				// TinyEngine, so the input lives as long as the output is read.
+				end = lastReadAfter(lastRead, find(outs[i]), i, n)
+			}
+		}
+		rectOf[r] = len(rects)
+		rects = append(rects, rect{group: r, size: align4(bytes), start: start, end: end,
+			order: len(rects), shrinkAt: shrink[r]})
+	}
+	for i := range steps {
+		for j, b := range ins[i] {
+			touch(i, b, steps[i].Ins[j].Bytes())
+		}
+		touch(i, outs[i], steps[i].Out.Bytes())
+	}
+	for i := range rects {
+		if rects[i].shrinkAt >= 0 {
+			rects[i].shrinkTo = align4(steps[rects[i].shrinkAt].Out.Bytes())
+		}
+	}
+	if err := firstFit(rects, tinyEngineLimit, strict); err != nil {
+		return nil, fmt.Errorf("model %s: %v", prog.Graph.Name, err)
+	}
+	live := make([]int, n)
+	pl.Buffers = make([]Buffer, 0, len(rects))
+	for _, r := range rects {
+		pl.Arena = max(pl.Arena, r.addr+r.size)
+		b := Buffer{Group: r.group, Size: r.size, Offset: r.addr, Start: r.start, End: r.end, ShrinkAt: r.shrinkAt}
+		b.ShrinkTo = r.shrinkTo
+		pl.Buffers = append(pl.Buffers, b)
+		for i := r.start; i < r.end && i < n; i++ {
+			live[i] += r.size
+		}
+	}
+	// Where every operand of every step lives, for code generation.
+	ex := &Execution{Steps: steps, Split: split, Full: prog.Steps, Patches: pl.patches(),
+		TensorGroup: prog.TensorGroup, GroupView: prog.GroupView, In: make([][]int, n), Out: make([]int, n)}
+	for i := range steps {
+		ex.In[i] = make([]int, len(ins[i]))
+		for j, b := range ins[i] {
+			ex.In[i][j] = rectOf[find(b)]
+		}
+		ex.Out[i] = rectOf[find(outs[i])]
+	}
+	for g, r := range renamed {
+		if r >= 0 {
+			ex.StageCopies = append(ex.StageCopies, StageCopy{Group: g, From: rectOf[find(g)], To: rectOf[find(r)]})
+		}
+	}
+	pl.Exec = ex
+	return live, nil
+}
+
+func lastReadAfter(lastRead []int, b, i, n int) int {
+	if lastRead[b] > i {
+		return lastRead[b] + 1
+	}
+	return n
+}
+
+// overlaps is TinyEngine's lifetime test: an endpoint of one interval strictly
+// inside the other. Two identical intervals do not overlap — a quirk of the
+// released allocator that we keep for bit-exact addresses (claims.md §7.5).
+func overlaps(a, b *rect, strict bool) bool {
+	if strict && a.start == b.start && a.end == b.end {
+		return true
+	}
+	return (a.start < b.start && b.start < a.end) || (a.start < b.end && b.end < a.end) ||
+		(b.start < a.start && a.start < b.end) || (b.start < a.end && a.end < b.end)
+}
+
+// firstFit places rectangles largest first (ties in creation order) at the lowest
+// address whose free run holds them, after removing the extents of every placed
+// rectangle whose lifetime overlaps (claims.md §7.5).
+func firstFit(rects []rect, limit int, strict bool) error {
+	order := make([]int, len(rects))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return rects[b].size - rects[a].size })
+	type span struct{ lo, hi int }
+	placed := make([]int, 0, len(rects))
+	taken := make([]span, 0, len(rects))
+	for _, ri := range order {
+		r := &rects[ri]
+		taken = taken[:0]
+		for _, pi := range placed {
+			p := &rects[pi]
+			if !overlaps(r, p, strict) {
+				continue
+			}
+			ext := p.size
+			if p.shrinkAt >= 0 && r.start > p.shrinkAt {
+				ext = (p.size + 3) / 4 // stride-2 output: a quarter of the input (§7.4)
+				if strict {
+					ext = p.shrinkTo // what the output really occupies
+				}
+			}
+			taken = append(taken, span{p.addr, p.addr + ext})
+		}
+		slices.SortFunc(taken, func(a, b span) int { return a.lo - b.lo })
+		addr, found := 0, false
+		for _, t := range taken {
+			if t.lo-addr >= r.size {
+				found = true
+				break
+			}
+			addr = max(addr, t.hi)
+		}
+		if !found && limit-addr >= r.size {
+			found = true
+		}
+		if !found {
+			return fmt.Errorf("first-fit: buffer of %d bytes does not fit in %d bytes", r.size, limit)
+		}
+		r.addr = addr
+		placed = append(placed, ri)
+	}
+	return nil
+}
+
+// tinyEngineScratch returns the largest im2col/plane buffer (sbuf) and kernel
+// buffer (kbuf) over the steps (claims.md §7.6): a convolution needs two int16
+// im2col columns, kh·kw·Cin·2·2 bytes, and for kh > 1 an int16 copy of its
+// weights, 2·kh·kw·Cin·Cout; an in-place depthwise copies one padded channel plane,
+// 2·(H+2·pad)·(W+2·pad); a depthwise that is not in place 2·kh·kw·C.
+func tinyEngineScratch(steps []Step) (sbuf, kbuf int) {
+	for i := range steps {
+		s := &steps[i]
+		switch s.Kind {
+		case models.Conv2D, models.FullyConnected:
+			sbuf = max(sbuf, s.KH*s.KW*s.Cin*2*2)
+			if s.KH > 1 {
+				kbuf = max(kbuf, 2*s.KH*s.KW*s.Cin*s.Cout)
+			}
+		case models.DepthwiseConv2D:
+			if s.InPlaceDepthwise() {
+				ph, pw := (s.KH-1)/2, (s.KW-1)/2
+				sbuf = max(sbuf, 2*(s.Ins[0].H+2*ph)*(s.Ins[0].W+2*pw))
+				// TinyEngine has no dilated or over-padded depthwise; where one
+				// occurs the plane the outputs need is larger than its formula.
+				h, w := s.PlaneSize()
+				sbuf = max(sbuf, 2*h*w)
+			} else {
+				sbuf = max(sbuf, 2*s.KH*s.KW*s.Cout)
+			}
+		}
+	}
+	return sbuf, kbuf
+}
