@@ -39,17 +39,17 @@ func TestDefaultBoardsPlausible(t *testing.T) {
 		powerKnow bool
 	}{
 		{"stm32f746", mem.CortexM7, 216, 320, 1024, true, true},
-		{"stm32f767", mem.CortexM7, 216, 512, 2048, true, false},
-		{"stm32f769", mem.CortexM7, 216, 512, 2048, true, false},
-		{"stm32f765", mem.CortexM7, 216, 512, 1024, true, false},
+		{"stm32f767", mem.CortexM7, 216, 512, 2048, true, true},
+		{"stm32f769", mem.CortexM7, 216, 512, 2048, true, true},
+		{"stm32f765", mem.CortexM7, 216, 512, 1024, true, true},
 		{"stm32f412", mem.CortexM4, 100, 256, 1024, false, true},
-		{"stm32f410", mem.CortexM4, 100, 32, 128, false, false},
+		{"stm32f410", mem.CortexM4, 100, 32, 128, false, true},
 		{"stm32h743", mem.CortexM7, 480, 512, 2048, true, true},
-		{"stm32h747", mem.CortexM7, 480, 512, 2048, true, false},
+		{"stm32h747", mem.CortexM7, 480, 512, 2048, true, true},
 		{"stm32h7a3", mem.CortexM7, 280, 1024, 2048, true, true},
 		{"stm32l4r5", mem.CortexM4, 120, 640, 2048, false, true},
 		{"stm32u575", mem.CortexM33, 160, 768, 2048, false, true},
-		{"nrf5340", mem.CortexM33, 128, 512, 1024, false, false},
+		{"nrf5340", mem.CortexM33, 128, 512, 1024, false, true},
 		{"ra6m4", mem.CortexM33, 200, 256, 1024, false, false},
 		{"psoc62", mem.CortexM4, 150, 1024, 2048, false, false},
 	} {
@@ -131,6 +131,38 @@ func TestPowerFigures(t *testing.T) {
 		b := defaultBoard(t, c.id)
 		if b.PowerMW < c.lo || b.PowerMW > c.hi || b.PowerEstimated != c.estimate {
 			t.Errorf("%s: power %v mW (estimate %v), want %v–%v (estimate %v)", c.id, b.PowerMW, b.PowerEstimated, c.lo, c.hi, c.estimate)
+		}
+	}
+}
+
+// Every shipped board has a power figure usable at every clock up to its
+// maximum, or a stated reason why not (issue 8: "energy unknown (reason)").
+func TestEveryBoardPowerOrReason(t *testing.T) {
+	boards, err := DefaultBoards()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range boards {
+		if b.PowerMW == 0 {
+			_, err := b.PowerAt(0)
+			if b.PowerUnknown == "" || err == nil || !strings.Contains(err.Error(), b.PowerUnknown) {
+				t.Errorf("%s: no power figure and no stated reason (power_unknown); PowerAt: %v", b.ID, err)
+			}
+			continue
+		}
+		if b.RunUAPerMHz <= 0 {
+			t.Errorf("%s: power %g mW has no datasheet run current to scale it below %d MHz", b.ID, b.PowerMW, b.ClockMHz)
+		}
+		prev := 0.0
+		for f := 1; f <= b.ClockMHz; f++ {
+			p, err := b.PowerAt(f)
+			if err != nil || p <= prev {
+				t.Fatalf("%s: P(%d MHz) = %g (%v); want positive and rising with the clock", b.ID, f, p, err)
+			}
+			prev = p
+		}
+		if prev != b.PowerMW {
+			t.Errorf("%s: P(f_max) = %g, power_mw %g", b.ID, prev, b.PowerMW)
 		}
 	}
 }

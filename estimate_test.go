@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"mcusim"
@@ -353,5 +354,47 @@ func TestPriceEachEqualsCountThenPrice(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestEnergyAtClock: the energy at clock f is P(f) × latency at f, with P(f)
+// from the board (mem.Board.PowerAt), not the power at the maximum clock; a
+// board without a figure says why.
+func TestEnergyAtClock(t *testing.T) {
+	ctx := context.Background()
+	g, err := mcusim.LoadModel("mcunet-vww1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"stm32f746", "stm32l4r5", "stm32u575"} {
+		b := board(t, id)
+		var prev *mcusim.EstimateReport
+		for _, f := range []int{b.ClockMHz, b.ClockMHz / 2, 1} {
+			e, err := mcusim.Estimate(ctx, g, mcusim.EstimateOptions{Board: b, ClockMHz: f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := b.PowerAt(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.PowerMW != p || math.Abs(e.EnergyMJ-p*e.LatencyMS/1e3) > 1e-9*e.EnergyMJ || e.EnergyUnknown != "" {
+				t.Errorf("%s @ %d MHz: energy %.4f mJ at %.3f mW, want P(f) = %.3f mW × %.2f ms", id, f, e.EnergyMJ, e.PowerMW, p, e.LatencyMS)
+			}
+			if prev != nil && e.PowerMW >= prev.PowerMW {
+				t.Errorf("%s: P(%d MHz) = %.3f mW not below P(%d MHz) = %.3f mW", id, f, e.PowerMW, prev.ClockMHz, prev.PowerMW)
+			}
+			if prev != nil && e.FlashWS == prev.FlashWS && e.Cycles != prev.Cycles {
+				t.Errorf("%s: same wait states at %d and %d MHz but %.0f and %.0f cycles", id, f, prev.ClockMHz, e.Cycles, prev.Cycles)
+			}
+			prev = e
+		}
+	}
+	e, err := mcusim.Estimate(ctx, g, mcusim.EstimateOptions{Board: board(t, "psoc62")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.EnergyMJ != 0 || e.PowerMW != 0 || !strings.Contains(e.EnergyUnknown, "ultra-low-power mode") {
+		t.Errorf("psoc62: energy %.3f mJ, power %.1f mW, reason %q", e.EnergyMJ, e.PowerMW, e.EnergyUnknown)
 	}
 }

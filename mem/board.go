@@ -166,14 +166,25 @@ type Board struct {
 	// Flash.Accelerator instead.
 	ICacheKiB int
 	DCacheKiB int
-	// PowerMW is the power drawn during inference, 0 when unknown. Use it as
-	// E = PowerMW × cycles / f (cortex-m.md §8: power is nearly constant per
-	// board across models).
+	// PowerMW is the power drawn during inference at ClockMHz, 0 when unknown:
+	// boards.toml's power_mw, or supply_v × the datasheet run current at
+	// ClockMHz. At other clocks use PowerAt.
 	PowerMW float64
-	// PowerEstimated is true when PowerMW is a datasheet-current estimate for the
-	// MCU alone, false when it is a board-level measurement (MLPerf Tiny
-	// energy ÷ latency, cortex-m.md §8).
+	// PowerBasis says where PowerMW comes from: PowerMeasured (board level,
+	// MLPerf Tiny energy ÷ latency, cortex-m.md §8), PowerDatasheet (the MCU
+	// alone, from the datasheet's run-mode current) or PowerEstimate; "" when
+	// unknown. PowerEstimated is PowerBasis != PowerMeasured.
+	PowerBasis     string
 	PowerEstimated bool
+	// SupplyV, RunUAPerMHz and RunStaticMA are the datasheet's run-mode current
+	// I(f) = RunStaticMA + RunUAPerMHz·f/1000 mA at SupplyV volts (0 when not
+	// recorded). PowerAt scales a measured PowerMW along I(f).
+	SupplyV     float64
+	RunUAPerMHz float64
+	RunStaticMA float64
+	// PowerUnknown says why a board has no power figure ("" when it has one or
+	// the file gives no reason).
+	PowerUnknown string
 	// CostOverrides maps instruction-class names to cycles for this board's
 	// core. Package isa interprets the names; mem checks only that the values
 	// are non-negative numbers. Nil when boards.toml has none.

@@ -114,6 +114,8 @@ var (
 		{"bus_divider", kindInt, false},
 		{"icache_kib", kindInt, false}, {"dcache_kib", kindInt, false},
 		{"power_mw", kindNumber, false}, {"power_basis", kindString, false},
+		{"supply_v", kindNumber, false}, {"run_ua_per_mhz", kindNumber, false}, {"run_static_ma", kindNumber, false},
+		{"power_unknown", kindString, false},
 		{"sources", kindStrings, false}, {"notes", kindString, false},
 		{"sram", kindTables, true}, {"flash", kindTable, true}, {"cost_overrides", kindTable, false},
 	}
@@ -139,15 +141,12 @@ const (
 	maxCacheKiB = 1 << 16
 	maxDivider  = 16
 	maxPowerMW  = 1e6
+	maxSupplyV  = 12
+	maxUAPerMHz = 1e5 // 100 mA per MHz
+	maxStaticMA = 1e5
 )
 
 var boardID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-
-// Power bases (power_basis).
-const (
-	powerMeasured = "measured"
-	powerEstimate = "estimate"
-)
 
 type parser struct {
 	file  string
@@ -262,34 +261,81 @@ func (p *parser) board(path keyPath, id string, raw any) (Board, bool) {
 	return b, len(p.errs) == nerr
 }
 
+// power reads the power keys: power_mw at clock_mhz (board-level measurement
+// or estimate) and/or the datasheet's run-mode current as a function of clock
+// (run_ua_per_mhz, run_static_ma at supply_v), or power_unknown (why there is
+// no figure). See Board.PowerAt for how they combine.
 func (p *parser) power(path keyPath, t map[string]any, b *Board) {
+	num := func(key string, zeroOK bool, hi float64, what string) (float64, bool) {
+		v, ok := number(t[key])
+		if !ok {
+			return 0, false // missing, or mistyped and already reported
+		}
+		if math.IsNaN(v) || v < 0 || (v == 0 && !zeroOK) || v > hi {
+			p.errorf(path.child(key), "must be a positive number of %s up to %g, got %v", what, hi, v)
+			return 0, false
+		}
+		return v, true
+	}
 	basis, hasBasis := t["power_basis"].(string)
-	raw, hasPower := t["power_mw"]
-	if !hasPower {
+	powerMW, hasPower := num("power_mw", false, maxPowerMW, "milliwatts (omit the key when the power is unknown)")
+	slope, hasSlope := num("run_ua_per_mhz", false, maxUAPerMHz, "µA per MHz")
+	static, hasStatic := num("run_static_ma", true, maxStaticMA, "mA")
+	supply, hasSupply := num("supply_v", false, maxSupplyV, "volts")
+	unknown, hasUnknown := t["power_unknown"].(string)
+	b.PowerUnknown = strings.TrimSpace(unknown)
+	if hasUnknown && b.PowerUnknown == "" {
+		p.errorf(path.child("power_unknown"), "must not be empty: say why the board has no power figure")
+	}
+	if hasUnknown && (hasPower || hasSlope) {
+		p.errorf(path.child("power_unknown"), "given with a power figure (power_mw or run_ua_per_mhz); keep one")
+	}
+	if hasStatic && !hasSlope {
+		p.errorf(path.child("run_static_ma"), "given without run_ua_per_mhz (the datasheet's run-mode current slope)")
+	}
+	if hasSupply && hasPower {
+		p.errorf(path.child("supply_v"), "given with power_mw: the supply only turns run_ua_per_mhz into a power when power_mw is absent (with power_mw the current gives the shape along the clock, not the level)")
+	}
+	if hasSupply && !hasSlope {
+		p.errorf(path.child("supply_v"), "given without run_ua_per_mhz (the supply the run-mode currents are drawn at)")
+	}
+	if hasSlope && !hasPower && !hasSupply {
+		if _, present := t["supply_v"]; !present {
+			p.errorf(path, "run_ua_per_mhz without power_mw needs supply_v (the supply the datasheet's currents are given at)")
+		}
+	}
+	if hasSlope {
+		b.RunUAPerMHz, b.RunStaticMA, b.SupplyV = slope, static, supply
+	}
+	if !hasPower && !hasSlope {
 		if hasBasis {
-			p.errorf(path.child("power_basis"), "given without power_mw")
+			p.errorf(path.child("power_basis"), "given without power_mw or run_ua_per_mhz")
 		}
 		return
 	}
-	v, ok := number(raw)
-	if !ok {
-		return // mistyped, already reported
-	}
-	if math.IsNaN(v) || v <= 0 || v > maxPowerMW {
-		p.errorf(path.child("power_mw"), "must be a positive number of milliwatts up to %g, got %v (omit the key when the power is unknown)", float64(maxPowerMW), v)
-		return
-	}
-	b.PowerMW = v
 	switch {
 	case !hasBasis:
 		if _, present := t["power_basis"]; !present {
-			p.errorf(path, "power_mw needs power_basis = %q (board-level measurement) or %q", powerMeasured, powerEstimate)
+			what := "power_mw"
+			if !hasPower {
+				what = "run_ua_per_mhz"
+			}
+			p.errorf(path, "%s needs power_basis = %q (board-level measurement), %q or %q", what, PowerMeasured, PowerDatasheet, PowerEstimate)
 		}
-	case basis == powerMeasured:
-	case basis == powerEstimate:
-		b.PowerEstimated = true
-	default:
-		p.errorf(path.child("power_basis"), "unknown power basis %q; want %q or %q", basis, powerMeasured, powerEstimate)
+		return
+	case basis == PowerMeasured && !hasPower:
+		p.errorf(path.child("power_basis"), "%q needs power_mw, the measured power at clock_mhz", basis)
+	case basis == PowerDatasheet && hasPower:
+		p.errorf(path.child("power_basis"), "%q derives the power from run_ua_per_mhz at supply_v; a power_mw is %q or %q", basis, PowerMeasured, PowerEstimate)
+	case basis != PowerMeasured && basis != PowerDatasheet && basis != PowerEstimate:
+		p.errorf(path.child("power_basis"), "unknown power basis %q; want %q, %q or %q", basis, PowerMeasured, PowerDatasheet, PowerEstimate)
+		return
+	}
+	b.PowerBasis = basis
+	b.PowerEstimated = basis != PowerMeasured
+	b.PowerMW = powerMW
+	if !hasPower && b.ClockMHz > 0 {
+		b.PowerMW = b.SupplyV * b.runCurrentMA(b.ClockMHz)
 	}
 }
 

@@ -3,6 +3,7 @@ package mem
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 )
@@ -217,6 +218,15 @@ var badCases = []badCase{
 	{"bad power basis", ed(`clock_mhz = 216`, "clock_mhz = 216\npower_mw = 100\npower_basis = \"guess\""), `power_basis`, `unknown power basis "guess"`},
 	{"nan power", ed(`clock_mhz = 216`, "clock_mhz = 216\npower_mw = nan\npower_basis = \"estimate\""), `power_mw = nan`, `must be a positive number of milliwatts`},
 	{"basis without power", ed(`clock_mhz = 216`, "clock_mhz = 216\npower_basis = \"estimate\""), `power_basis`, `given without power_mw`},
+	{"slope without supply", ed(`clock_mhz = 216`, "clock_mhz = 216\nrun_ua_per_mhz = 450\npower_basis = \"datasheet\""), `[boards.demo]`, `run_ua_per_mhz without power_mw needs supply_v`},
+	{"supply with power", ed(`clock_mhz = 216`, "clock_mhz = 216\npower_mw = 100\npower_basis = \"measured\"\nrun_ua_per_mhz = 450\nsupply_v = 3.3"), `supply_v`, `boards.demo.supply_v: given with power_mw`},
+	{"static without slope", ed(`clock_mhz = 216`, "clock_mhz = 216\npower_mw = 100\npower_basis = \"measured\"\nrun_static_ma = 3"), `run_static_ma`, `given without run_ua_per_mhz`},
+	{"negative slope", ed(`clock_mhz = 216`, "clock_mhz = 216\nrun_ua_per_mhz = -4\nsupply_v = 3.3\npower_basis = \"datasheet\""), `run_ua_per_mhz`, `boards.demo.run_ua_per_mhz: must be a positive number of µA per MHz`},
+	{"zero supply", ed(`clock_mhz = 216`, "clock_mhz = 216\nrun_ua_per_mhz = 4\nsupply_v = 0\npower_basis = \"datasheet\""), `supply_v`, `boards.demo.supply_v: must be a positive number of volts`},
+	{"measured without power", ed(`clock_mhz = 216`, "clock_mhz = 216\nrun_ua_per_mhz = 4\nsupply_v = 3.3\npower_basis = \"measured\""), `power_basis`, `"measured" needs power_mw`},
+	{"datasheet with power", ed(`clock_mhz = 216`, "clock_mhz = 216\npower_mw = 100\npower_basis = \"datasheet\""), `power_basis`, `"datasheet" derives the power from run_ua_per_mhz`},
+	{"reason with figure", ed(`clock_mhz = 216`, "clock_mhz = 216\npower_mw = 100\npower_basis = \"measured\"\npower_unknown = \"why\""), `power_unknown`, `given with a power figure`},
+	{"empty reason", ed(`clock_mhz = 216`, "clock_mhz = 216\npower_unknown = \" \""), `power_unknown`, `must not be empty`},
 	{"negative cost override", ed(`accelerator = "ART"`, "accelerator = \"ART\"\n[boards.demo.cost_overrides]\nsmlad = -1"), `smlad = -1`, `boards.demo.cost_overrides.smlad: must be a non-negative number of cycles`},
 	{"bad board id", ed(`[boards.demo]`, `[boards.Demo]`), `[boards.Demo]`, `board id "Demo" must be lower case`},
 	{"board not a table", ed(`# a demo board`, "[boards]\nbroken = 3"), `broken = 3`, `boards.broken: want table, got integer`},
@@ -354,5 +364,23 @@ func TestFind(t *testing.T) {
 	}
 	if _, err := Find(nil, "x"); err == nil || !strings.Contains(err.Error(), "empty") {
 		t.Errorf("empty database error = %v", err)
+	}
+}
+
+// The power keys: a datasheet current at a supply gives PowerMW = V·I(f_max);
+// a reason is kept.
+func TestParsePower(t *testing.T) {
+	src := strings.Replace(validBoard, "clock_mhz = 216", "clock_mhz = 216\nrun_ua_per_mhz = 450\nrun_static_ma = 2\nsupply_v = 3.3\npower_basis = \"datasheet\"", 1)
+	boards, err := ParseBoards([]byte(src), "p.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := boards[0]
+	if want := 3.3 * (2 + 0.45*216); math.Abs(b.PowerMW-want) > 1e-9 || !b.PowerEstimated || b.PowerBasis != PowerDatasheet {
+		t.Errorf("PowerMW %g (basis %q, estimated %v), want %g from the datasheet", b.PowerMW, b.PowerBasis, b.PowerEstimated, want)
+	}
+	src = strings.Replace(validBoard, "clock_mhz = 216", "clock_mhz = 216\npower_unknown = \"no datasheet\"", 1)
+	if boards, err = ParseBoards([]byte(src), "p.toml"); err != nil || boards[0].PowerUnknown != "no datasheet" || boards[0].PowerMW != 0 {
+		t.Errorf("power_unknown: %v %+v", err, boards)
 	}
 }

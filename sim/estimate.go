@@ -53,20 +53,25 @@ type LayerEstimate struct {
 
 // Estimate is the priced latency and energy of one plan on one board.
 type Estimate struct {
-	Board       string          `json:"board"`
-	Core        string          `json:"core"`
-	ClockMHz    int             `json:"clock_mhz"`
-	FlashWS     int             `json:"flash_wait_states"`
-	Engine      string          `json:"engine"`
-	Cycles      float64         `json:"cycles"`
-	StallCycles float64         `json:"stall_cycles"`
-	LatencyMS   float64         `json:"latency_ms"`
-	EnergyMJ    float64         `json:"energy_mj"`
-	PowerMW     float64         `json:"power_mw"`
-	Calibration Calibration     `json:"calibration"`
-	Placement   mem.Placement   `json:"placement"`
-	Layers      []LayerEstimate `json:"layers"`
-	Notes       []string        `json:"notes,omitempty"`
+	Board       string  `json:"board"`
+	Core        string  `json:"core"`
+	ClockMHz    int     `json:"clock_mhz"`
+	FlashWS     int     `json:"flash_wait_states"`
+	Engine      string  `json:"engine"`
+	Cycles      float64 `json:"cycles"`
+	StallCycles float64 `json:"stall_cycles"`
+	LatencyMS   float64 `json:"latency_ms"`
+	EnergyMJ    float64 `json:"energy_mj"`
+	// PowerMW is the board's power at ClockMHz (mem.Board.PowerAt), 0 when
+	// unknown; EnergyUnknown then says why.
+	PowerMW       float64         `json:"power_mw"`
+	PowerBasis    string          `json:"power_basis,omitempty"`
+	PowerNote     string          `json:"power_note,omitempty"`
+	EnergyUnknown string          `json:"energy_unknown,omitempty"`
+	Calibration   Calibration     `json:"calibration"`
+	Placement     mem.Placement   `json:"placement"`
+	Layers        []LayerEstimate `json:"layers"`
+	Notes         []string        `json:"notes,omitempty"`
 }
 
 // PriceOptions select the board, its clock and the kernel style.
@@ -237,7 +242,7 @@ func (st *pricing) finish() (*Estimate, error) {
 	p, pl, cm, cal := st.p, st.pl, st.cm, st.p.cal
 	b := p.opt.Board
 	est := &Estimate{Board: b.ID, Core: string(b.Core), ClockMHz: cm.ClockMHz, FlashWS: cm.FlashWS,
-		Engine: p.opt.Style.String(), PowerMW: b.PowerMW, Calibration: cal, Placement: cm.Placement, Notes: cm.Notes}
+		Engine: p.opt.Style.String(), Calibration: cal, Placement: cm.Placement, Notes: cm.Notes}
 	steps := pl.Exec.Steps
 	est.Layers = make([]LayerEstimate, len(steps))
 	dims := make([]int, 3*len(steps)) // one backing array for every layer's shape
@@ -260,8 +265,13 @@ func (st *pricing) finish() (*Estimate, error) {
 		est.StallCycles += st.layerStall[i] * cal.Factor
 	}
 	est.LatencyMS = est.Cycles / float64(cm.ClockMHz) / 1e3
-	if b.PowerMW > 0 {
-		est.EnergyMJ = b.PowerMW * est.LatencyMS / 1e3
+	// Energy = P(f) × latency at the clock of the estimate (cortex-m.md §8).
+	if pw, err := b.PowerAt(cm.ClockMHz); err != nil {
+		est.EnergyUnknown = err.Error()
+	} else {
+		est.PowerMW, est.PowerBasis = pw, b.PowerBasis
+		est.EnergyMJ = pw * est.LatencyMS / 1e3
+		est.PowerNote = b.PowerNote(cm.ClockMHz)
 	}
 	return est, nil
 }

@@ -55,9 +55,9 @@ func cmdEstimate(args []string, out io.Writer) error {
 	fmt.Fprintf(out, "board     %s, %s @ %d MHz, flash %d wait states, arena in %s\n", e.Board, e.Core, e.ClockMHz, e.FlashWS, e.Placement.Arena)
 	fmt.Fprintf(out, "latency   %.2f ms = %.0f cycles (%.0f%% memory stalls; counts from the %s)\n", e.LatencyMS, e.Cycles, 100*e.StallCycles/e.Cycles, rep.Source)
 	if e.PowerMW > 0 {
-		fmt.Fprintf(out, "energy    %.3f mJ at %.0f mW\n", e.EnergyMJ, e.PowerMW)
+		fmt.Fprintf(out, "energy    %.3f mJ at %.1f mW (%s)\n", e.EnergyMJ, e.PowerMW, e.PowerNote)
 	} else {
-		fmt.Fprintln(out, "energy    unknown (no power figure for this board)")
+		fmt.Fprintf(out, "energy    unknown (%s)\n", e.EnergyUnknown)
 	}
 	fmt.Fprintf(out, "calibr.   factor %.3f for %s/%s: %s\n", e.Calibration.Factor, e.Core, e.Engine, e.Calibration.Source)
 	fmt.Fprintln(out)
