@@ -167,6 +167,59 @@ func TestEveryBoardPowerOrReason(t *testing.T) {
 	}
 }
 
+// Board facts (issue 9 item 5): every shipped board states its bus clock
+// (bus_divider), its flash read width, its flash latency table and the line
+// geometry of its flash accelerator, or the entry says why not.
+func TestEveryBoardStatesFlashFacts(t *testing.T) {
+	src, err := os.ReadFile("boards.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Documented gaps: the comment in boards.toml gives the reason.
+	noTable := map[string]string{"nrf5340": "No wait_state_mhz"}
+	noGeometry := map[string]string{"ra6m4": "its size and lines are not recorded"}
+	sections := regexp.MustCompile(`(?m)^\[boards\.([a-z0-9_-]+)\]$`).FindAllSubmatchIndex(src, -1)
+	boards, err := DefaultBoards()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sections) != len(boards) {
+		t.Fatalf("%d [boards.<id>] sections, %d boards", len(sections), len(boards))
+	}
+	for i, m := range sections {
+		id := string(src[m[2]:m[3]])
+		end := len(src)
+		if i+1 < len(sections) {
+			end = sections[i+1][0]
+		}
+		text := string(src[m[0]:end])
+		if !regexp.MustCompile(`(?m)^bus_divider = \d+ +# `).MatchString(text) {
+			t.Errorf("%s: no cited bus_divider (the bus clock behind the core)", id)
+		}
+		b, err := mem.Find(boards, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := b.Flash
+		if f.WidthBits == 0 {
+			t.Errorf("%s: no flash width_bits", id)
+		}
+		if why, ok := noTable[id]; len(f.WaitStateMHz) == 0 && (!ok || !strings.Contains(text, why)) {
+			t.Errorf("%s: no wait_state_mhz latency table and no stated reason", id)
+		}
+		switch f.Accelerator {
+		case mem.AccelART:
+			if f.LineBytes == 0 || f.ARTILines == 0 {
+				t.Errorf("%s: ART without line geometry (line_bytes, art_i_lines)", id)
+			}
+		case mem.AccelCache:
+			if why, ok := noGeometry[id]; (f.CacheKiB == 0 || f.LineBytes == 0 || f.CacheWays == 0) && (!ok || !strings.Contains(text, why)) {
+				t.Errorf("%s: flash cache without geometry (cache_kib, line_bytes, cache_ways) and no stated reason", id)
+			}
+		}
+	}
+}
+
 // STYLE.md: every number carries its source. In boards.toml that means every
 // "key = <number>" line has a comment.
 func TestBoardsTOMLNumbersHaveSources(t *testing.T) {

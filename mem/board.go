@@ -125,6 +125,15 @@ type Flash struct {
 	// Base the flash is read over AXIM through the L1 caches instead
 	// (cortex-m.md §6). 0 when the part has no such alias.
 	ITCMAlias uint64
+	// LineBytes is the line size of the accelerator (one ART line, or one line
+	// of a flash cache), 0 when not recorded. ARTILines and ARTDLines are the
+	// instruction and data lines of an ART accelerator (64 × 16 B and 8 × 16 B
+	// on the STM32F4); CacheWays is the associativity of a flash cache. 0 when
+	// not recorded.
+	LineBytes int
+	ARTILines int
+	ARTDLines int
+	CacheWays int
 	// WaitStateMHz is the reference manual's flash latency table: entry i is
 	// the highest flash-interface clock (core clock ÷ Board.BusDivider) in MHz
 	// at which i wait states suffice. It ends at the board's maximum clock, so

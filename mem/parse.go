@@ -128,22 +128,27 @@ var (
 		{"base", kindInt, true}, {"size_kib", kindInt, true}, {"wait_states", kindInt, true},
 		{"accelerator", kindString, true}, {"prefetch", kindBool, false}, {"cache_kib", kindInt, false},
 		{"width_bits", kindInt, false}, {"itcm_alias", kindInt, false}, {"wait_state_mhz", kindInts, false},
+		{"line_bytes", kindInt, false}, {"art_i_lines", kindInt, false}, {"art_d_lines", kindInt, false},
+		{"cache_ways", kindInt, false},
 	}
 )
 
 // Limits that keep every size an int on any platform and every address inside
 // the 32-bit Cortex-M address space.
 const (
-	maxAddress  = 0xFFFF_FFFF
-	maxSizeKiB  = 1 << 20 // 1 GiB
-	maxClockMHz = 100_000
-	maxWait     = 255
-	maxCacheKiB = 1 << 16
-	maxDivider  = 16
-	maxPowerMW  = 1e6
-	maxSupplyV  = 12
-	maxUAPerMHz = 1e5 // 100 mA per MHz
-	maxStaticMA = 1e5
+	maxAddress   = 0xFFFF_FFFF
+	maxSizeKiB   = 1 << 20 // 1 GiB
+	maxClockMHz  = 100_000
+	maxWait      = 255
+	maxCacheKiB  = 1 << 16
+	maxDivider   = 16
+	maxLineBytes = 256
+	maxLines     = 1 << 12
+	maxWays      = 64
+	maxPowerMW   = 1e6
+	maxSupplyV   = 12
+	maxUAPerMHz  = 1e5 // 100 mA per MHz
+	maxStaticMA  = 1e5
 )
 
 var boardID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -490,6 +495,7 @@ func (p *parser) flash(path keyPath, t map[string]any, b *Board, bankPaths map[s
 	if v, ok := p.widthBits(path, t); ok {
 		f.WidthBits = v
 	}
+	p.accelGeometry(path, t, &f)
 	alias, okAlias := p.intIn(path, t, "itcm_alias", 1, maxAddress)
 	if okAlias {
 		f.ITCMAlias = uint64(alias)
@@ -513,6 +519,51 @@ func (p *parser) flash(path keyPath, t map[string]any, b *Board, bankPaths map[s
 		}
 	}
 	return f
+}
+
+// accelGeometry reads the line geometry of the flash accelerator: line_bytes
+// with art_i_lines / art_d_lines for an ART, or with cache_ways for a cache
+// (whose cache_kib must then be a whole number of sets).
+func (p *parser) accelGeometry(path keyPath, t map[string]any, f *Flash) {
+	if v, ok := p.intIn(path, t, "line_bytes", 4, maxLineBytes); ok {
+		switch {
+		case v&(v-1) != 0:
+			p.errorf(path.child("line_bytes"), "must be a power of two, got %d", v)
+		case f.Accelerator != AccelART && f.Accelerator != AccelCache:
+			p.errorf(path.child("line_bytes"), "only meaningful with accelerator = %q or %q", AccelART, AccelCache)
+		case f.WidthBits > 0 && int(v)*8 < f.WidthBits:
+			p.errorf(path.child("line_bytes"), "a %d-byte line is narrower than one %d-bit flash access (width_bits)", v, f.WidthBits)
+		default:
+			f.LineBytes = int(v)
+		}
+	}
+	for _, c := range []struct {
+		key string
+		dst *int
+	}{{"art_i_lines", &f.ARTILines}, {"art_d_lines", &f.ARTDLines}} {
+		v, ok := p.intIn(path, t, c.key, 0, maxLines)
+		switch {
+		case !ok:
+		case f.Accelerator != AccelART:
+			p.errorf(path.child(c.key), "only meaningful with accelerator = %q", AccelART)
+		case f.LineBytes == 0:
+			p.errorf(path.child(c.key), "needs line_bytes (the size of one ART line)")
+		default:
+			*c.dst = int(v)
+		}
+	}
+	v, ok := p.intIn(path, t, "cache_ways", 1, maxWays)
+	switch {
+	case !ok:
+	case f.Accelerator != AccelCache:
+		p.errorf(path.child("cache_ways"), "only meaningful with accelerator = %q", AccelCache)
+	case f.LineBytes == 0 || f.CacheKiB == 0:
+		p.errorf(path.child("cache_ways"), "needs line_bytes and cache_kib")
+	case f.CacheKiB*1024%(f.LineBytes*int(v)) != 0:
+		p.errorf(path.child("cache_ways"), "cache_kib %d is not a whole number of sets of %d ways × %d-byte lines", f.CacheKiB, v, f.LineBytes)
+	default:
+		f.CacheWays = int(v)
+	}
 }
 
 // waitStateTable checks a wait_state_mhz array: positive, strictly increasing

@@ -254,6 +254,15 @@ var badCases = []badCase{
 		`wait_state_mhz`, `element 1: want integer, got string`},
 	{"wait-state table with bus divider", ed(`clock_mhz = 216`, "clock_mhz = 216\nbus_divider = 2", `wait_states = 7`, "wait_states = 7\nwait_state_mhz = [30, 60, 90, 120, 150, 180, 210, 216]"),
 		`wait_state_mhz`, `gives 3 wait states at clock_mhz 216 (÷ bus_divider 2), but wait_states = 7`},
+	{"line not a power of two", ed(`accelerator = "ART"`, "accelerator = \"ART\"\nline_bytes = 24"), `line_bytes`, `boards.demo.flash.line_bytes: must be a power of two, got 24`},
+	{"line without accelerator", ed(`accelerator = "ART"`, "accelerator = \"none\"\nline_bytes = 16"), `line_bytes`, `only meaningful with accelerator = "ART" or "cache"`},
+	{"line narrower than flash", ed(`accelerator = "ART"`, "accelerator = \"ART\"\nwidth_bits = 256\nline_bytes = 16"), `line_bytes`, `a 16-byte line is narrower than one 256-bit flash access`},
+	{"art lines without line size", ed(`accelerator = "ART"`, "accelerator = \"ART\"\nart_i_lines = 64"), `art_i_lines`, `needs line_bytes`},
+	{"art lines on a cache", ed(`accelerator = "ART"`, "accelerator = \"cache\"\ncache_kib = 8\nline_bytes = 16\nart_d_lines = 8"), `art_d_lines`, `only meaningful with accelerator = "ART"`},
+	{"negative art lines", ed(`accelerator = "ART"`, "accelerator = \"ART\"\nline_bytes = 16\nart_i_lines = -1"), `art_i_lines`, `must not be negative, got -1`},
+	{"ways without cache", ed(`accelerator = "ART"`, "accelerator = \"ART\"\ncache_ways = 2"), `cache_ways`, `only meaningful with accelerator = "cache"`},
+	{"ways without size", ed(`accelerator = "ART"`, "accelerator = \"cache\"\nline_bytes = 16\ncache_ways = 2"), `cache_ways`, `needs line_bytes and cache_kib`},
+	{"ways do not divide", ed(`accelerator = "ART"`, "accelerator = \"cache\"\ncache_kib = 1\nline_bytes = 256\ncache_ways = 8"), `cache_ways`, `cache_kib 1 is not a whole number of sets of 8 ways × 256-byte lines`},
 	{"zero bus divider", ed(`clock_mhz = 216`, "clock_mhz = 216\nbus_divider = 0"), `bus_divider`, `boards.demo.bus_divider: must be positive, got 0`},
 	{"huge bus divider", ed(`clock_mhz = 216`, "clock_mhz = 216\nbus_divider = 17"), `bus_divider`, `must be at most 16, got 17`},
 }
@@ -382,5 +391,24 @@ func TestParsePower(t *testing.T) {
 	src = strings.Replace(validBoard, "clock_mhz = 216", "clock_mhz = 216\npower_unknown = \"no datasheet\"", 1)
 	if boards, err = ParseBoards([]byte(src), "p.toml"); err != nil || boards[0].PowerUnknown != "no datasheet" || boards[0].PowerMW != 0 {
 		t.Errorf("power_unknown: %v %+v", err, boards)
+	}
+}
+
+// The accelerator geometry keys are parsed into Flash.
+func TestParseAcceleratorGeometry(t *testing.T) {
+	art := strings.Replace(validBoard, `accelerator = "ART"`, "accelerator = \"ART\"\nwidth_bits = 128\nline_bytes = 16\nart_i_lines = 64\nart_d_lines = 8", 1)
+	boards, err := ParseBoards([]byte(art), "a.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := boards[0].Flash; f.LineBytes != 16 || f.ARTILines != 64 || f.ARTDLines != 8 || f.WidthBits != 128 {
+		t.Errorf("ART geometry: %+v", f)
+	}
+	cache := strings.Replace(validBoard, `accelerator = "ART"`, "accelerator = \"cache\"\ncache_kib = 8\nline_bytes = 16\ncache_ways = 2", 1)
+	if boards, err = ParseBoards([]byte(cache), "c.toml"); err != nil {
+		t.Fatal(err)
+	}
+	if f := boards[0].Flash; f.CacheKiB != 8 || f.LineBytes != 16 || f.CacheWays != 2 {
+		t.Errorf("cache geometry: %+v", f)
 	}
 }
