@@ -2,103 +2,59 @@ package mcusim
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"path/filepath"
 
-	"mcusim/engine/count"
-	"mcusim/engine/kernels"
-	"mcusim/engine/plan"
-	"mcusim/mem"
 	"mcusim/models"
 	"mcusim/models/zoo"
 	"mcusim/sim"
 	"mcusim/sim/calib"
 )
 
-// EstimateOptions configure a latency and energy estimate.
+// EstimateOptions configure a one-shot latency and energy estimate (Estimate).
+// Many estimates on one board and style share an Estimator instead.
 type EstimateOptions struct {
-	Board    *mem.Board
-	Engine   string // kernel style, default tinyengine
-	Plan     plan.Options
+	Board *Board
+	// Style is the kernel style; the zero value is tinyengine.
+	Style    Style
+	Plan     PlanOptions
 	ClockMHz int // 0 = the board's maximum
-	// Exec runs the generated kernels and prices the measured block counts
-	// instead of the closed form; the cycles are identical (tests prove it).
-	Exec       bool
-	WeightSeed int64
-	Runner     *sim.Runner
+	// CountByExecution runs the generated kernels and prices the measured
+	// block counts instead of the closed form; the cycles are identical (tests
+	// prove it).
+	CountByExecution bool
+	WeightSeed       int64
+	// CacheDir keeps compiled modules across processes (CompilationCacheDir).
+	CacheDir string
+	Runner   *sim.Runner
 }
 
 // EstimateReport is the result of `mcusim estimate`.
 type EstimateReport struct {
 	Model    string `json:"model"`
 	Board    string `json:"board"`
-	Engine   string `json:"engine"`
+	Style    Style  `json:"engine"`
 	Planner  string `json:"planner"`
 	Schedule string `json:"schedule"`
 	*sim.Estimate
-	PeakSRAM int    `json:"peak_sram_bytes"`
-	Flash    int    `json:"flash_bytes"`
-	MACs     int64  `json:"macs"`
-	Fits     bool   `json:"fits"`
-	Fit      Fit    `json:"fit"`
-	Source   string `json:"counts"` // "closed form" or "execution"
-	PlanNote string `json:"plan_note,omitempty"`
+	PeakSRAM int       `json:"peak_sram_bytes"`
+	Flash    int       `json:"flash_bytes"`
+	MACs     int64     `json:"macs"`
+	Fits     bool      `json:"fits"`
+	Fit      FitReport `json:"fit"`
+	Source   string    `json:"counts"` // "closed form" or "execution"
+	PlanNote string    `json:"plan_note,omitempty"`
 }
 
-// Estimate plans a model, counts its blocks (closed form, or by running the
-// kernels with Exec) and prices them on a board. A model that does not fit is
-// reported as OOM, as the papers print it, without a latency.
-func Estimate(ctx context.Context, g *models.Graph, opt EstimateOptions) (*EstimateReport, error) {
-	if opt.Board == nil {
-		return nil, fmt.Errorf("a board is required (see mcusim boards)")
-	}
-	if opt.Engine == "" {
-		opt.Engine = kernels.StyleTinyEngine.String()
-	}
-	style, err := kernels.ParseStyle(opt.Engine)
+// Estimate is a one-shot Estimator.Estimate: it opens a session for one model.
+func Estimate(ctx context.Context, g *Graph, opt EstimateOptions) (*EstimateReport, error) {
+	e, err := NewEstimator(opt.Board, opt.Style, EstimatorOptions{Plan: opt.Plan, ClockMHz: opt.ClockMHz,
+		CountByExecution: opt.CountByExecution, WeightSeed: opt.WeightSeed, CacheDir: opt.CacheDir, Runner: opt.Runner})
 	if err != nil {
 		return nil, err
 	}
-	if opt.Plan.Planner == "" {
-		opt.Plan.Planner = plan.PlannerTinyEngine
-	}
-	if opt.Plan.Planner != plan.PlannerTinyEngine {
-		return nil, fmt.Errorf("estimates price the executed TinyEngine placement; use --planner tinyengine (memory reports other conventions)")
-	}
-	pl, note, err := plan.PlanExecution(g, opt.Plan)
-	if err != nil {
-		return nil, err
-	}
-	rep := &EstimateReport{Model: g.Name, Board: opt.Board.ID, Engine: opt.Engine, Planner: pl.Planner,
-		Schedule: pl.Schedule, PeakSRAM: pl.PeakSRAM, Flash: pl.Flash, MACs: pl.MACs,
-		Source: "closed form", PlanNote: note}
-	rep.Fit = CheckFit(pl, opt.Board)
-	rep.Fits = rep.Fit.Fits
-	if !rep.Fits {
-		return rep, nil
-	}
-	var execs []sim.BlockExec
-	if opt.Exec {
-		rr, err := Run(ctx, g, RunOptions{Engine: opt.Engine, Plan: opt.Plan, WeightSeed: opt.WeightSeed, Runner: opt.Runner})
-		if err != nil {
-			return nil, err
-		}
-		execs = rr.execs
-		rep.Source = "execution"
-	} else {
-		counts, err := count.Count(pl, style)
-		if err != nil {
-			return nil, err
-		}
-		execs = sim.ExecsOfCounts(counts)
-	}
-	est, err := sim.Price(pl, execs, sim.PriceOptions{Board: opt.Board, ClockMHz: opt.ClockMHz, Style: style})
-	if err != nil {
-		return nil, err
-	}
-	rep.Estimate = est
-	return rep, nil
+	defer e.Close(ctx)
+	return e.Estimate(ctx, g)
 }
 
 // ValidationReport is the validation of the cycle model against the measured

@@ -129,7 +129,11 @@ func TestValidateEqualsEstimate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := mcusim.Estimate(context.Background(), g, mcusim.EstimateOptions{Board: board(t, r.BoardID), Engine: r.Style})
+		style, err := mcusim.ParseStyle(r.Style)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := mcusim.Estimate(context.Background(), g, mcusim.EstimateOptions{Board: board(t, r.BoardID), Style: style})
 		if err != nil || e.Estimate == nil {
 			t.Fatalf("%s %s: %v", r.Model, r.BoardID, err)
 		}
@@ -225,13 +229,13 @@ func TestEstimateExecEqualsClosedForm(t *testing.T) {
 		}
 		for _, style := range kernels.Styles() {
 			for _, auto := range []bool{false, true} {
-				opt := mcusim.EstimateOptions{Board: board(t, "stm32f746"), Engine: style.String(),
+				opt := mcusim.EstimateOptions{Board: board(t, "stm32f746"), Style: style,
 					Plan: plan.Options{Planner: plan.PlannerTinyEngine, Auto: auto}, Runner: r}
 				closed, err := mcusim.Estimate(ctx, g, opt)
 				if err != nil {
 					t.Fatal(err)
 				}
-				opt.Exec = true
+				opt.CountByExecution = true
 				exec, err := mcusim.Estimate(ctx, g, opt)
 				if err != nil {
 					t.Fatal(err)
@@ -309,7 +313,7 @@ func TestEstimateReports(t *testing.T) {
 	if oom.Fits || oom.Estimate != nil || oom.Fit.Verdict == "fits" {
 		t.Errorf("mcunet-in4 on the F412 should be OOM, got %+v", oom.Fit)
 	}
-	if _, err := mcusim.Estimate(ctx, g, mcusim.EstimateOptions{Board: l4, Engine: "magic"}); err == nil {
+	if _, err := mcusim.Estimate(ctx, g, mcusim.EstimateOptions{Board: l4, Style: 99}); err == nil {
 		t.Error("unknown engine accepted")
 	}
 	if _, err := mcusim.Estimate(ctx, g, mcusim.EstimateOptions{Board: l4, Plan: plan.Options{Planner: plan.PlannerAnalytic}}); err == nil {

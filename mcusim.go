@@ -1,25 +1,69 @@
 // Package mcusim is the facade of the mcusim simulator and estimator for tiny deep
 // learning on Cortex-M microcontrollers: load a model and a board, plan its memory
-// (layer-based or patch-based) and check whether it fits. The algorithms live in
-// the sub-packages: models (graph IR and model sources), engine (planners and patch
-// scheduling), mem (boards and memory banks). See README.md and RATIONALE.md.
+// (layer-based or patch-based), check whether it fits, run its generated kernels
+// and estimate its latency and energy through an estimator session. The
+// algorithms live in the sub-packages: models (graph IR and model sources),
+// engine (planners, patch scheduling, code generation, the closed-form count),
+// sim (the wazero runner and pricing), mem (boards and memory banks). The facade
+// only composes them; see DESIGN.md and RATIONALE.md.
 package mcusim
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
+	"mcusim/engine/kernels"
 	"mcusim/engine/plan"
 	"mcusim/mem"
 	"mcusim/models"
+	"mcusim/models/datadir"
 	"mcusim/models/mcunetjson"
 	"mcusim/models/tflite"
 	"mcusim/models/zoo"
 )
 
+// Names of the sub-packages' types that the facade's callers (the CLI, the
+// service) use, so that they need no import beyond mcusim.
+type (
+	// Graph is a model: int8 operators on NHWC tensors (models.Graph).
+	Graph = models.Graph
+	// Board is one board of the database (mem.Board).
+	Board = mem.Board
+	// PlanOptions select a planner and a schedule (plan.Options).
+	PlanOptions = plan.Options
+	// Plan is a memory plan (plan.Plan).
+	Plan = plan.Plan
+	// PatchInfo describes a patch-based schedule (plan.PatchInfo).
+	PatchInfo = plan.PatchInfo
+	// Style is a kernel style: tinyengine (the zero value), cmsis-nn or
+	// tflm-ref (kernels.Style).
+	Style = kernels.Style
+)
+
+// Planner names and the default kernel style.
+const (
+	PlannerTinyEngine = plan.PlannerTinyEngine
+	PlannerAnalytic   = plan.PlannerAnalytic
+	StyleTinyEngine   = kernels.StyleTinyEngine
+)
+
+// Planners lists the memory planners.
+func Planners() []string { return plan.Planners() }
+
+// Styles lists the kernel styles.
+func Styles() []Style { return kernels.Styles() }
+
+// StyleNames lists the kernel styles' names, for flag help.
+func StyleNames() []string { return kernels.StyleNames() }
+
+// ParseStyle returns the kernel style named name (the CLI's --engine).
+func ParseStyle(name string) (Style, error) { return kernels.ParseStyle(name) }
+
 // LoadModel resolves a model: a path ending in .tflite or .json, otherwise a
 // built-in zoo name (mcunet-in3, mbv2-w0.35-r144, ...).
-func LoadModel(spec string) (*models.Graph, error) {
+func LoadModel(spec string) (*Graph, error) {
 	switch strings.ToLower(filepath.Ext(spec)) {
 	case ".tflite":
 		return tflite.Load(spec)
@@ -29,17 +73,17 @@ func LoadModel(spec string) (*models.Graph, error) {
 	return zoo.Load(spec)
 }
 
-// Memory plans the memory of a graph (see plan.Options).
-func Memory(g *models.Graph, opt plan.Options) (*plan.Plan, error) {
+// Memory plans the memory of a graph (see PlanOptions).
+func Memory(g *Graph, opt PlanOptions) (*Plan, error) {
 	return plan.PlanMemory(g, opt)
 }
 
-// Fit says whether a plan fits a board. SRAM is compared with the board's largest
-// address-contiguous SRAM region, which is where a single arena can live (the
-// MCUNet papers' budgets: F412 256 kB, F746 320 kB, H743 512 kB of AXI-SRAM).
-// Flash is compared with the weights, biases and scales only: code and runtime
-// (≈ 59 kB for TinyEngine's vww1, claims.md §8) come on top.
-type Fit struct {
+// FitReport says whether a plan fits a board. SRAM is compared with the board's
+// largest address-contiguous SRAM region, which is where a single arena can live
+// (the MCUNet papers' budgets: F412 256 kB, F746 320 kB, H743 512 kB of
+// AXI-SRAM). Flash is compared with the weights, biases and scales only: code
+// and runtime (≈ 59 kB for TinyEngine's vww1, claims.md §8) come on top.
+type FitReport struct {
 	Board      string `json:"board"`
 	SRAMBytes  int    `json:"sram_bytes"`
 	FlashBytes int    `json:"flash_bytes"`
@@ -51,9 +95,9 @@ type Fit struct {
 }
 
 // CheckFit compares a plan with a board.
-func CheckFit(p *plan.Plan, b *mem.Board) Fit {
+func CheckFit(p *Plan, b *Board) FitReport {
 	_, sram := b.ArenaRegion()
-	f := Fit{Board: b.ID, SRAMBytes: sram, FlashBytes: b.Flash.Size}
+	f := FitReport{Board: b.ID, SRAMBytes: sram, FlashBytes: b.Flash.Size}
 	f.SRAMFits = p.PeakSRAM <= sram
 	f.FlashFits = p.Flash <= b.Flash.Size
 	f.Fits = f.SRAMFits && f.FlashFits
@@ -70,18 +114,34 @@ func CheckFit(p *plan.Plan, b *mem.Board) Fit {
 	return f
 }
 
+// Boards returns the board database: the built-in one when path is empty,
+// otherwise the user's file (which replaces it, see LoadBoards).
+func Boards(path string) ([]Board, error) {
+	if path != "" {
+		return LoadBoards(path)
+	}
+	return DefaultBoards()
+}
+
 // FindBoard looks a board up by id in the built-in database, or in a user file
 // when path is not empty.
-func FindBoard(id, path string) (*mem.Board, error) {
-	var boards []mem.Board
-	var err error
-	if path != "" {
-		boards, err = LoadBoards(path)
-	} else {
-		boards, err = DefaultBoards()
-	}
+func FindBoard(id, path string) (*Board, error) {
+	boards, err := Boards(path)
 	if err != nil {
 		return nil, err
 	}
 	return mem.Find(boards, id)
+}
+
+// DataDir resolves the shared data folder that holds the measured tables and
+// real models: dir when given (it must be a directory), otherwise
+// $MCUSIM_DATA or ../shared/data beside the checkout.
+func DataDir(dir string) (string, error) {
+	if dir != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return "", fmt.Errorf("--data %s is not a directory", dir)
+		}
+		return dir, nil
+	}
+	return datadir.Find()
 }

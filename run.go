@@ -3,14 +3,9 @@ package mcusim
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
-	"fmt"
-	"math"
-	"math/rand/v2"
 
 	"mcusim/engine/codegen"
-	"mcusim/engine/kernels"
 	"mcusim/engine/plan"
 	"mcusim/engine/ref"
 	"mcusim/mem"
@@ -20,11 +15,12 @@ import (
 
 // RunOptions configure one execution of a model's generated kernels.
 type RunOptions struct {
-	// Engine is the kernel style: tinyengine (default), cmsis-nn or tflm-ref.
-	Engine string
+	// Style is the kernel style: tinyengine (the zero value), cmsis-nn or
+	// tflm-ref.
+	Style Style
 	// Plan selects the planner and the schedule; with Auto, only plans without
 	// conflicts are considered (they must run).
-	Plan plan.Options
+	Plan PlanOptions
 	// Verify adds the shadow-ownership check on every activation access.
 	Verify bool
 	// Input is the raw input tensor (the model's input element type, NHWC);
@@ -33,6 +29,9 @@ type RunOptions struct {
 	Seed  uint64
 	// WeightSeed seeds the synthetic weights of models that have none (zoo, JSON).
 	WeightSeed int64
+	// CacheDir keeps wazero's compiled code across processes ("" = in memory
+	// only; see CompilationCacheDir). Unused when Runner is set.
+	CacheDir string
 	// Runner is reused across runs when set (its compilation cache too).
 	Runner *sim.Runner
 	// DumpWasm, if set, receives the generated module's bytes.
@@ -42,11 +41,11 @@ type RunOptions struct {
 // RunReport is the result of `mcusim run`.
 type RunReport struct {
 	Model         string                 `json:"model"`
-	Engine        string                 `json:"engine"`
+	Style         Style                  `json:"engine"`
 	Planner       string                 `json:"planner"`
 	Schedule      string                 `json:"schedule"`
 	PlanNote      string                 `json:"plan_note,omitempty"`
-	Patch         *plan.PatchInfo        `json:"patch,omitempty"`
+	Patch         *PatchInfo             `json:"patch,omitempty"`
 	PeakSRAM      int                    `json:"peak_sram_bytes"`
 	Arena         int                    `json:"arena_bytes"`
 	Verify        bool                   `json:"verify"`
@@ -59,19 +58,19 @@ type RunReport struct {
 	Output        []int64                `json:"output"`
 	Argmax        int                    `json:"argmax"`
 	MACs          int64                  `json:"macs"`
-	WallMS        float64                `json:"wall_ms"`
+	WallMS        float64                `json:"wall_ms"` // host (simulator) wall time of the run
 	CompileMS     float64                `json:"compile_ms"`
-	MMACPerSecond float64                `json:"mmac_per_s"`
+	MMACPerSecond float64                `json:"mmac_per_s"` // host (simulator) speed
 	WasmBytes     int                    `json:"wasm_bytes"`
-
-	execs []sim.BlockExec // block counts of the run, for pricing
 }
 
 // Run generates the kernels of a model for a plan, runs them under wazero, and
-// compares the output with the reference executor.
-func Run(ctx context.Context, g *models.Graph, opt RunOptions) (*RunReport, error) {
-	if opt.Engine == "" {
-		opt.Engine = kernels.StyleTinyEngine.String()
+// compares the output with the reference executor, which runs at the same time
+// on another goroutine (it needs no plan).
+func Run(ctx context.Context, g *Graph, opt RunOptions) (*RunReport, error) {
+	style := opt.Style
+	if err := style.Valid(); err != nil {
+		return nil, err
 	}
 	if opt.Plan.Planner == "" {
 		opt.Plan.Planner = plan.PlannerTinyEngine
@@ -84,10 +83,6 @@ func Run(ctx context.Context, g *models.Graph, opt RunOptions) (*RunReport, erro
 	if err != nil {
 		return nil, err
 	}
-	style, err := kernels.ParseStyle(opt.Engine)
-	if err != nil {
-		return nil, err
-	}
 	comp, err := codegen.Compile(g, pl, codegen.CompileOptions{Style: style, Verify: opt.Verify})
 	if err != nil {
 		return nil, err
@@ -97,24 +92,26 @@ func Run(ctx context.Context, g *models.Graph, opt RunOptions) (*RunReport, erro
 			return nil, err
 		}
 	}
-	inputs, err := modelInputs(g, opt)
+	inputs, err := models.Inputs(g, opt.Input, opt.Seed)
 	if err != nil {
 		return nil, err
 	}
-	r := opt.Runner
-	if r == nil {
-		if r, err = sim.NewRunner(ctx, ""); err != nil {
-			return nil, err
-		}
-		defer r.Close(ctx)
+	type refResult struct {
+		out [][]byte
+		err error
 	}
-	rep := &RunReport{Model: g.Name, Engine: opt.Engine, Planner: pl.Planner, Schedule: pl.Schedule, PlanNote: note,
+	refc := make(chan refResult, 1)
+	go func() {
+		out, err := ref.Reference(g, inputs)
+		refc <- refResult{out, err}
+	}()
+	rep := &RunReport{Model: g.Name, Style: style, Planner: pl.Planner, Schedule: pl.Schedule, PlanNote: note,
 		Patch: pl.Patch, PeakSRAM: pl.PeakSRAM, Arena: pl.Arena, Verify: opt.Verify,
 		Clobbers: []string{}, Blocks: len(comp.Blocks), MACs: pl.MACs, WasmBytes: len(comp.Wasm)}
 	if pl.Patch != nil {
 		rep.MACs = pl.Patch.TotalMACs
 	}
-	res, err := r.Run(ctx, comp, inputs)
+	res, err := runCompiled(ctx, comp, inputs, opt.Runner, opt.CacheDir)
 	var clob *sim.ClobberError
 	if errors.As(err, &clob) {
 		rep.Clobbers = append(rep.Clobbers, clob.Error())
@@ -124,15 +121,14 @@ func Run(ctx context.Context, g *models.Graph, opt RunOptions) (*RunReport, erro
 		return nil, err
 	}
 	rep.BlocksExec, rep.Bytes = res.BlocksExecuted, res.Bytes
-	rep.execs = sim.ExecsOf(comp, res)
 	rep.WallMS = float64(res.Wall.Microseconds()) / 1000
 	rep.CompileMS = float64(res.Compile.Microseconds()) / 1000
 	if res.Wall > 0 {
 		rep.MMACPerSecond = float64(rep.MACs) / res.Wall.Seconds() / 1e6
 	}
-	ref, err := ref.Reference(g, inputs)
-	if err != nil {
-		return nil, err
+	want := <-refc
+	if want.err != nil {
+		return nil, want.err
 	}
 	rep.BitExact = true
 	for i, s := range comp.Outputs {
@@ -140,101 +136,44 @@ func Run(ctx context.Context, g *models.Graph, opt RunOptions) (*RunReport, erro
 		if err != nil {
 			return nil, err
 		}
-		if !bytes.Equal(out, ref[i]) {
+		if !bytes.Equal(out, want.out[i]) {
 			rep.BitExact = false
 		}
 	}
 	t := g.Tensors[comp.Outputs[0].Tensor]
 	rep.OutputDType = t.DType.String()
-	rep.Output, rep.Argmax = decodeInts(t.DType, res.Outputs[0])
+	rep.Output, rep.Argmax = models.DecodeInts(t.DType, res.Outputs[0])
 	return rep, nil
 }
 
-// modelInputs returns the input bytes: the given ones, or random ones from the
-// seed — uniform over the quantized range, mapped back to float for a float
-// input (so the folded QUANTIZE sees exactly representable values).
-func modelInputs(g *models.Graph, opt RunOptions) ([][]byte, error) {
-	if len(g.Inputs) != 1 {
-		if opt.Input != nil {
-			return nil, fmt.Errorf("--input takes one tensor; model %s has %d inputs", g.Name, len(g.Inputs))
+// runCompiled runs a compiled module on r, or on a runner of its own with the
+// compilation cache in cacheDir.
+func runCompiled(ctx context.Context, comp *codegen.Compiled, inputs [][]byte, r *sim.Runner, cacheDir string) (*sim.Result, error) {
+	if r == nil {
+		var err error
+		if r, err = sim.NewRunner(ctx, cacheDir); err != nil {
+			return nil, err
 		}
+		defer r.Close(ctx)
 	}
-	var ins [][]byte
-	rng := rand.New(rand.NewPCG(opt.Seed, 0x6d637573696d))
-	for k, ti := range g.Inputs {
-		t := g.Tensors[ti]
-		if k == 0 && opt.Input != nil {
-			if len(opt.Input) != t.Bytes() {
-				return nil, fmt.Errorf("--input has %d bytes; model %s takes %s %s = %d bytes", len(opt.Input), g.Name, t.DType, models.ShapeString(t.Shape), t.Bytes())
-			}
-			ins = append(ins, opt.Input)
-			continue
-		}
-		b := make([]byte, t.Bytes())
-		switch t.DType {
-		case models.Int8, models.UInt8:
-			for i := range b {
-				b[i] = byte(rng.UintN(256))
-			}
-		case models.Float32:
-			scale, zp := 1.0/128, int64(0)
-			if t.Quant != nil && len(t.Quant.Scale) > 0 {
-				scale = t.Quant.Scale[0]
-			} else if q := quantOfConsumer(g, ti); q != nil {
-				scale, zp = q.Scale[0], q.ZeroPoint[0]
-			}
-			for i := 0; i < len(b); i += 4 {
-				q := int64(rng.IntN(256)) - 128
-				f := float32(float64(q-zp) * scale)
-				binary.LittleEndian.PutUint32(b[i:], math.Float32bits(f))
-			}
-		default:
-			return nil, fmt.Errorf("input %s has element type %s; inputs must be int8, uint8 or float32", t.Name, t.DType)
-		}
-		ins = append(ins, b)
-	}
-	return ins, nil
+	return r.Run(ctx, comp, inputs)
 }
 
-// quantOfConsumer is the quantization of the QUANTIZE output that reads a float
-// graph input.
-func quantOfConsumer(g *models.Graph, t int) *models.Quant {
-	for _, op := range g.Ops {
-		if op.Kind == models.Quantize && op.Inputs[0] == t {
-			if q := g.Out(op, 0).Quant; q != nil && len(q.Scale) > 0 && len(q.ZeroPoint) > 0 {
-				return q
-			}
-		}
+// countByExecution runs the kernels of a plan (no reference executor: only
+// the block counts are wanted, which do not depend on the input values) and
+// returns their executions for pricing.
+func countByExecution(ctx context.Context, g *Graph, pl *Plan, style Style, r *sim.Runner) ([]sim.BlockExec, error) {
+	comp, err := codegen.Compile(g, pl, codegen.CompileOptions{Style: style})
+	if err != nil {
+		return nil, err
 	}
-	return nil
-}
-
-// decodeInts reads a tensor as integers in its own type and its argmax.
-func decodeInts(dt models.DType, b []byte) ([]int64, int) {
-	var out []int64
-	switch dt {
-	case models.UInt8:
-		for _, v := range b {
-			out = append(out, int64(v))
-		}
-	case models.Int16:
-		for i := 0; i+1 < len(b); i += 2 {
-			out = append(out, int64(int16(binary.LittleEndian.Uint16(b[i:]))))
-		}
-	case models.Int32:
-		for i := 0; i+3 < len(b); i += 4 {
-			out = append(out, int64(int32(binary.LittleEndian.Uint32(b[i:]))))
-		}
-	default:
-		for _, v := range b {
-			out = append(out, int64(int8(v)))
-		}
+	inputs, err := models.Inputs(g, nil, 1)
+	if err != nil {
+		return nil, err
 	}
-	best := 0
-	for i, v := range out {
-		if v > out[best] {
-			best = i
-		}
+	res, err := runCompiled(ctx, comp, inputs, r, "")
+	if err != nil {
+		return nil, err
 	}
-	return out, best
+	return sim.ExecsOf(comp, res), nil
 }

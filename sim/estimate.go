@@ -80,6 +80,9 @@ type PriceOptions struct {
 	ClockMHz  int // 0 = the board's maximum
 	Style     kernels.Style
 	Placement mem.Placement
+	// NoLayers leaves Estimate.Layers out (the totals are the same): the
+	// labelling mode of a NAS loop.
+	NoLayers bool
 }
 
 // Price turns block executions into cycles (DESIGN.md "Cycle model"): every
@@ -244,23 +247,30 @@ func (st *pricing) finish() (*Estimate, error) {
 	est := &Estimate{Board: b.ID, Core: string(b.Core), ClockMHz: cm.ClockMHz, FlashWS: cm.FlashWS,
 		Engine: p.opt.Style.String(), Calibration: cal, Placement: cm.Placement, Notes: cm.Notes}
 	steps := pl.Exec.Steps
-	est.Layers = make([]LayerEstimate, len(steps))
-	dims := make([]int, 3*len(steps)) // one backing array for every layer's shape
+	var dims []int
+	if !p.opt.NoLayers {
+		est.Layers = make([]LayerEstimate, len(steps))
+		dims = make([]int, 3*len(steps)) // one backing array for every layer's shape
+	}
 	for i := range steps {
 		s := &steps[i]
 		calls := int64(1)
 		if pl.Patch != nil && i < pl.Patch.SplitOp {
 			calls = int64(pl.Patch.Patches * pl.Patch.Patches)
 		}
-		dims[3*i], dims[3*i+1], dims[3*i+2] = s.Out.H, s.Out.W, s.Out.C
+		if dims != nil {
+			dims[3*i], dims[3*i+1], dims[3*i+2] = s.Out.H, s.Out.W, s.Out.C
+		}
 		c := st.layerCyc[i]*cal.Factor + cal.PerOperator*float64(calls)
 		share := 0.0
 		if st.layerCyc[i] > 0 {
 			share = st.layerStall[i] / st.layerCyc[i]
 		}
-		est.Layers[i] = LayerEstimate{Index: i, Name: s.Name, Op: s.Kind.String(),
-			Shape: plan.Shape(dims[3*i : 3*i+3 : 3*i+3]), MACs: s.MACs * calls, Cycles: c,
-			MS: c / float64(cm.ClockMHz) / 1e3, StallShare: share}
+		if est.Layers != nil {
+			est.Layers[i] = LayerEstimate{Index: i, Name: s.Name, Op: s.Kind.String(),
+				Shape: plan.Shape(dims[3*i : 3*i+3 : 3*i+3]), MACs: s.MACs * calls, Cycles: c,
+				MS: c / float64(cm.ClockMHz) / 1e3, StallShare: share}
+		}
 		est.Cycles += c
 		est.StallCycles += st.layerStall[i] * cal.Factor
 	}

@@ -7,20 +7,7 @@ import (
 	"text/tabwriter"
 
 	"mcusim"
-	"mcusim/engine/plan"
-	"mcusim/mem"
-	"mcusim/models"
-	"mcusim/models/zoo"
 )
-
-type modelRow struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	Input       string `json:"input"`
-	Classes     int    `json:"classes"`
-	MACs        int64  `json:"macs"`
-	Params      int64  `json:"params"`
-}
 
 func cmdModels(args []string, out io.Writer) error {
 	fs := newFlags("models", "[--json]", out)
@@ -28,18 +15,13 @@ func cmdModels(args []string, out io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	var rows []modelRow
-	for _, e := range zoo.Entries() {
-		g, err := zoo.Load(e.Name)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, modelRow{Name: e.Name, Description: e.Description,
-			Input: models.ShapeString(g.Input().Shape), Classes: e.Classes, MACs: g.MACs(), Params: g.Params()})
+	rows, err := mcusim.Models()
+	if err != nil {
+		return err
 	}
 	if *asJSON {
 		return writeJSON(out, map[string]any{"models": rows,
-			"parametric": []string{"mbv2-w<W>-r<R>", "proxyless-w<W>-r<R>"}})
+			"parametric": mcusim.ParametricModels})
 	}
 	tw := tabwriter.NewWriter(out, 2, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "name\tinput\tMACs\tparams\tdescription")
@@ -75,13 +57,6 @@ type bank struct {
 	TCM  bool   `json:"tcm"`
 }
 
-func loadBoards(path string) ([]mem.Board, error) {
-	if path != "" {
-		return mcusim.LoadBoards(path)
-	}
-	return mcusim.DefaultBoards()
-}
-
 func cmdBoards(args []string, out io.Writer) error {
 	fs := newFlags("boards", "[--boards FILE] [--json]", out)
 	asJSON := fs.Bool("json", false, "print one JSON object")
@@ -89,7 +64,7 @@ func cmdBoards(args []string, out io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	boards, err := loadBoards(*path)
+	boards, err := mcusim.Boards(*path)
 	if err != nil {
 		return err
 	}
@@ -122,19 +97,6 @@ func cmdBoards(args []string, out io.Writer) error {
 	return nil
 }
 
-// fitRow is one model × board line of `mcusim fit`.
-type fitRow struct {
-	Model     string          `json:"model"`
-	Board     string          `json:"board"`
-	Planner   string          `json:"planner"`
-	LayerPeak int             `json:"layer_peak_sram_bytes"`
-	PatchPeak int             `json:"patch_peak_sram_bytes"`
-	Patch     *plan.PatchInfo `json:"patch,omitempty"`
-	Flash     int             `json:"flash_bytes"`
-	LayerFit  mcusim.Fit      `json:"layer_fit"`
-	PatchFit  mcusim.Fit      `json:"patch_fit"`
-}
-
 // Default models and boards of `mcusim fit` (and `make demo`): the MCUNet zoo on
 // the papers' three boards (MCUNet §4.1: F412 256 kB, F746 320 kB, H743 512 kB).
 var (
@@ -146,47 +108,31 @@ func cmdFit(args []string, out io.Writer) error {
 	fs := newFlags("fit", "[--models M1,M2,...] [--board-ids B1,B2,...] [--planner P] [--boards FILE] [--json]", out)
 	modelList := fs.String("models", strings.Join(fitModels, ","), "comma-separated models (zoo names or paths)")
 	boardList := fs.String("board-ids", strings.Join(fitBoards, ","), "comma-separated board ids")
-	planner := fs.String("planner", plan.PlannerTinyEngine, "memory planner: analytic or tinyengine (patch schedules need one of them)")
+	planner := fs.String("planner", mcusim.PlannerTinyEngine, "memory planner: analytic or tinyengine (patch schedules need one of them)")
 	path := fs.String("boards", "", "board database TOML file (default: the built-in boards.toml)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	boards, err := loadBoards(*path)
-	if err != nil {
-		return err
-	}
-	var chosen []*mem.Board
+	var chosen []*mcusim.Board
 	for _, id := range splitList(*boardList) {
-		b, err := mem.Find(boards, id)
+		b, err := mcusim.FindBoard(id, *path)
 		if err != nil {
 			return err
 		}
 		chosen = append(chosen, b)
 	}
-	var rows []fitRow
+	var graphs []*mcusim.Graph
 	for _, name := range splitList(*modelList) {
 		g, err := mcusim.LoadModel(name)
 		if err != nil {
 			return err
 		}
-		prog, err := plan.Lower(g)
-		if err != nil {
-			return err
-		}
-		layer, err := prog.Plan(plan.Options{Planner: *planner})
-		if err != nil {
-			return err
-		}
-		patch, err := prog.Plan(plan.Options{Planner: *planner, Auto: true})
-		if err != nil {
-			return err
-		}
-		for _, b := range chosen {
-			rows = append(rows, fitRow{Model: g.Name, Board: b.ID, Planner: *planner,
-				LayerPeak: layer.PeakSRAM, PatchPeak: patch.PeakSRAM, Patch: patch.Patch, Flash: layer.Flash,
-				LayerFit: mcusim.CheckFit(layer, b), PatchFit: mcusim.CheckFit(patch, b)})
-		}
+		graphs = append(graphs, g)
+	}
+	rows, err := mcusim.FitTable(graphs, chosen, mcusim.FitTableOptions{Planner: *planner})
+	if err != nil {
+		return err
 	}
 	if *asJSON {
 		return writeJSON(out, map[string]any{"rows": rows})

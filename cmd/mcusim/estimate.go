@@ -10,42 +10,44 @@ import (
 	"text/tabwriter"
 
 	"mcusim"
-	"mcusim/engine/kernels"
-	"mcusim/models/datadir"
 )
 
 func cmdEstimate(args []string, out io.Writer) error {
-	var f scheduleFlags
+	var f planFlags
+	var bf boardFlags
 	fs := newFlags("estimate", "--model M --board B [--engine E] [--patches P (--split-op K | --split-block N) | --auto] [--clock MHz] [--exec] [--json]", out)
 	f.register(fs)
-	eng := fs.String("engine", kernels.StyleTinyEngine.String(), "kernel style: "+strings.Join(kernels.StyleNames(), ", "))
+	bf.register(fs, "board id (see mcusim boards)")
+	eng := fs.String("engine", mcusim.StyleTinyEngine.String(), "kernel style: "+strings.Join(mcusim.StyleNames(), ", "))
 	clock := fs.Int("clock", 0, "core clock in MHz (default: the board's maximum); only flash wait states depend on it")
 	exec := fs.Bool("exec", false, "run the generated kernels and price the measured block counts (same cycles as the closed form)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if f.board == "" {
+	if bf.board == "" {
 		return usagef("--board is required (see mcusim boards)")
+	}
+	style, err := mcusim.ParseStyle(*eng)
+	if err != nil {
+		return err
 	}
 	g, opt, err := f.load()
 	if err != nil {
 		return err
 	}
-	b, err := mcusim.FindBoard(f.board, f.boards)
+	b, err := mcusim.FindBoard(bf.board, bf.boards)
 	if err != nil {
 		return err
 	}
-	if *clock < 0 || *clock > b.ClockMHz {
-		return usagef("--clock %d is outside 1..%d MHz for %s", *clock, b.ClockMHz, b.ID)
-	}
-	rep, err := mcusim.Estimate(context.Background(), g, mcusim.EstimateOptions{Board: b, Engine: *eng, Plan: opt, ClockMHz: *clock, Exec: *exec})
+	rep, err := mcusim.Estimate(context.Background(), g, mcusim.EstimateOptions{Board: b, Style: style, Plan: opt,
+		ClockMHz: *clock, CountByExecution: *exec})
 	if err != nil {
 		return err
 	}
 	if f.json {
 		return writeJSON(out, rep)
 	}
-	fmt.Fprintf(out, "model     %s  (%.2fM MACs), %s kernels, %s-based\n", rep.Model, float64(rep.MACs)/1e6, rep.Engine, rep.Schedule)
+	fmt.Fprintf(out, "model     %s  (%.2fM MACs), %s kernels, %s-based\n", rep.Model, float64(rep.MACs)/1e6, rep.Style, rep.Schedule)
 	fmt.Fprintf(out, "memory    peak SRAM %s, Flash %s -> %s on %s\n", kib(rep.PeakSRAM), kib(rep.Flash), rep.Fit.Verdict, rep.Board)
 	if rep.Estimate == nil {
 		fmt.Fprintln(out, "latency   OOM (the model does not fit this board)")
@@ -77,15 +79,7 @@ func dataFlag(fs interface {
 	return &d
 }
 
-func findData(d string) (string, error) {
-	if d != "" {
-		if st, err := os.Stat(d); err != nil || !st.IsDir() {
-			return "", fmt.Errorf("--data %s is not a directory", d)
-		}
-		return d, nil
-	}
-	return datadir.Find()
-}
+func findData(d string) (string, error) { return mcusim.DataDir(d) }
 
 func cmdValidate(args []string, out io.Writer) error {
 	fs := newFlags("validate", "[--data DIR] [--json]", out)

@@ -1,80 +1,65 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 
 	"mcusim"
-	"mcusim/engine/plan"
-	"mcusim/models"
 )
 
-// scheduleFlags are the flags shared by every verb that plans memory.
-type scheduleFlags struct {
-	model, planner, board, boards string
-	patches, splitOp, splitBlock  int
-	auto, json                    bool
+// planFlags are the flags shared by every verb that plans a model's memory.
+type planFlags struct {
+	model, planner               string
+	patches, splitOp, splitBlock int
+	auto, json                   bool
 }
 
-func (f *scheduleFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-	IntVar(*int, string, int, string)
-	BoolVar(*bool, string, bool, string)
-}) {
+func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.model, "model", "", "model: a zoo name (see mcusim models), a .tflite or an MCUNet .json path")
-	fs.StringVar(&f.planner, "planner", plan.PlannerTinyEngine, "memory planner: "+strings.Join(plan.Planners(), ", "))
+	fs.StringVar(&f.planner, "planner", mcusim.PlannerTinyEngine, "memory planner: "+strings.Join(mcusim.Planners(), ", "))
 	fs.IntVar(&f.patches, "patches", 0, "p: run the first stage in p×p patches (0 = layer-based)")
 	fs.IntVar(&f.splitOp, "split-op", 0, "patch stage = the first K operators, counted after PAD folding (TinyEngine's split_index)")
 	fs.IntVar(&f.splitBlock, "split-block", 0, "patch stage = the first N blocks, block 0 = the stem (MCUNetV2's n)")
 	fs.BoolVar(&f.auto, "auto", false, "search p in 1..4 and every split; keep the lowest peak (ties: lowest MAC overhead)")
-	fs.StringVar(&f.board, "board", "", "board id: also say whether SRAM and Flash fit (see mcusim boards)")
-	fs.StringVar(&f.boards, "boards", "", "board database TOML file (default: the built-in boards.toml)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object")
 }
 
-func (f *scheduleFlags) options() (plan.Options, error) {
-	if f.auto && (f.patches != 0 || f.splitOp != 0 || f.splitBlock != 0) {
-		return plan.Options{}, usagef("--auto searches the schedule itself; drop --patches/--split-op/--split-block")
-	}
-	if f.patches < 0 || (f.patches == 0 && (f.splitOp != 0 || f.splitBlock != 0) && !f.auto) {
-		if f.patches < 0 {
-			return plan.Options{}, usagef("--patches must be ≥ 1, got %d", f.patches)
-		}
-		return plan.Options{}, usagef("--split-op/--split-block need --patches P")
-	}
-	if f.splitOp < 0 || f.splitBlock < 0 {
-		return plan.Options{}, usagef("splits must be ≥ 1")
-	}
-	return plan.Options{Planner: f.planner, Patches: f.patches, SplitOp: f.splitOp,
-		SplitBlock: f.splitBlock, Auto: f.auto}, nil
-}
-
-// load checks the flags and loads the model.
-func (f *scheduleFlags) load() (*models.Graph, plan.Options, error) {
+// load loads the model; the schedule flags are checked where they are used,
+// by the planner (mcusim.PlanOptions).
+func (f *planFlags) load() (*mcusim.Graph, mcusim.PlanOptions, error) {
+	opt := mcusim.PlanOptions{Planner: f.planner, Patches: f.patches, SplitOp: f.splitOp,
+		SplitBlock: f.splitBlock, Auto: f.auto}
 	if f.model == "" {
-		return nil, plan.Options{}, usagef("--model is required (a zoo name, .tflite or .json path; see mcusim models)")
-	}
-	opt, err := f.options()
-	if err != nil {
-		return nil, opt, err
+		return nil, opt, usagef("--model is required (a zoo name, .tflite or .json path; see mcusim models)")
 	}
 	g, err := mcusim.LoadModel(f.model)
 	return g, opt, err
 }
 
+// boardFlags select a board: an id in the built-in database or in a file.
+type boardFlags struct{ board, boards string }
+
+func (f *boardFlags) register(fs *flag.FlagSet, use string) {
+	fs.StringVar(&f.board, "board", "", use)
+	fs.StringVar(&f.boards, "boards", "", "board database TOML file (default: the built-in boards.toml)")
+}
+
 // memoryReport is the JSON of `mcusim memory`.
 type memoryReport struct {
-	*plan.Plan
-	Fits *bool       `json:"fits,omitempty"`
-	Fit  *mcusim.Fit `json:"fit,omitempty"`
+	*mcusim.Plan
+	Fits *bool             `json:"fits,omitempty"`
+	Fit  *mcusim.FitReport `json:"fit,omitempty"`
 }
 
 func cmdMemory(args []string, out io.Writer) error {
-	var f scheduleFlags
+	var f planFlags
+	var bf boardFlags
 	fs := newFlags("memory", "--model M [--planner P] [--patches P (--split-op K | --split-block N) | --auto] [--board B] [--json]", out)
 	f.register(fs)
+	bf.register(fs, "board id: also say whether SRAM and Flash fit (see mcusim boards)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -82,17 +67,17 @@ func cmdMemory(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pl, err := mcusim.Memory(g, opt)
+	plan, err := mcusim.Memory(g, opt)
 	if err != nil {
 		return err
 	}
-	rep := memoryReport{Plan: pl}
-	if f.board != "" {
-		b, err := mcusim.FindBoard(f.board, f.boards)
+	rep := memoryReport{Plan: plan}
+	if bf.board != "" {
+		b, err := mcusim.FindBoard(bf.board, bf.boards)
 		if err != nil {
 			return err
 		}
-		fit := mcusim.CheckFit(pl, b)
+		fit := mcusim.CheckFit(plan, b)
 		rep.Fit, rep.Fits = &fit, &fit.Fits
 	}
 	if f.json {

@@ -8,14 +8,13 @@ import (
 	"strings"
 
 	"mcusim"
-	"mcusim/engine/kernels"
 )
 
 func cmdRun(args []string, out io.Writer) error {
-	var f scheduleFlags
+	var f planFlags
 	fs := newFlags("run", "--model M [--engine E] [--planner P] [--patches P (--split-op K | --split-block N) | --auto] [--verify] [--input FILE | --seed N] [--dump-wasm FILE] [--json]", out)
 	f.register(fs)
-	eng := fs.String("engine", kernels.StyleTinyEngine.String(), "kernel style: "+strings.Join(kernels.StyleNames(), ", "))
+	eng := fs.String("engine", mcusim.StyleTinyEngine.String(), "kernel style: "+strings.Join(mcusim.StyleNames(), ", "))
 	verify := fs.Bool("verify", false, "check shadow ownership on every activation load and store (a clobber fails the run)")
 	input := fs.String("input", "", "raw input tensor file (NHWC, the model's input element type)")
 	seed := fs.Uint64("seed", 1, "seed of the random input when --input is not given")
@@ -24,14 +23,15 @@ func cmdRun(args []string, out io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if f.board != "" {
-		return usagef("--board is not used by run; see mcusim memory --board")
+	style, err := mcusim.ParseStyle(*eng)
+	if err != nil {
+		return err
 	}
 	g, opt, err := f.load()
 	if err != nil {
 		return err
 	}
-	ro := mcusim.RunOptions{Engine: *eng, Plan: opt, Verify: *verify, Seed: *seed, WeightSeed: *wseed}
+	ro := mcusim.RunOptions{Style: style, Plan: opt, Verify: *verify, Seed: *seed, WeightSeed: *wseed}
 	if *input != "" {
 		if ro.Input, err = os.ReadFile(*input); err != nil {
 			return err
@@ -62,7 +62,7 @@ func cmdRun(args []string, out io.Writer) error {
 
 func printRun(out io.Writer, r *mcusim.RunReport) {
 	fmt.Fprintf(out, "model      %s  (%.2fM MACs executed)\n", r.Model, float64(r.MACs)/1e6)
-	fmt.Fprintf(out, "engine     %s kernels, %s planner, %s-based\n", r.Engine, r.Planner, r.Schedule)
+	fmt.Fprintf(out, "engine     %s kernels, %s planner, %s-based\n", r.Style, r.Planner, r.Schedule)
 	if p := r.Patch; p != nil {
 		fmt.Fprintf(out, "patches    %dx%d over the first %d operators; patch input %dx%d\n", p.Patches, p.Patches, p.SplitOp, p.PatchInputHW[0], p.PatchInputHW[1])
 	}

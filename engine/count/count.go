@@ -182,7 +182,9 @@ func (c *blockCounter) block(i int, kind string, idx int, n uint64, acc ...kerne
 	if c.visit != nil {
 		c.flushVisit()
 		buf := c.last.acc[:0] // keep the buffer across blocks
-		c.last = visitBlock{step: i, kind: kind, per: 1, count: n, acc: append(buf, acc...)}
+		// The visitor gets the mix-table key (MixKind: host.<OP> → host), as
+		// Price derives it from the block name.
+		c.last = visitBlock{step: i, kind: kernels.MixKind(kind), per: 1, count: n, acc: append(buf, acc...)}
 		c.hasLast = true
 		return
 	}

@@ -182,14 +182,24 @@ type Candidate struct {
 // identical-lifetime rule, its quarter-size stride-2 shrink) the strict variant
 // of the allocator is planned instead; note says so, and is empty otherwise.
 func PlanExecution(g *models.Graph, opt Options) (plan *Plan, note string, err error) {
+	prog, err := Lower(g)
+	if err != nil {
+		return nil, "", err
+	}
+	return prog.PlanExecution(opt)
+}
+
+// PlanExecution is PlanExecution on a lowered program, for callers that plan
+// one graph many times (the estimator session).
+func (prog *Program) PlanExecution(opt Options) (plan *Plan, note string, err error) {
 	opt.Sound = true
-	if plan, err = PlanMemory(g, opt); err != nil || len(plan.Conflicts) == 0 {
+	if plan, err = prog.Plan(opt); err != nil || len(plan.Conflicts) == 0 {
 		return plan, "", err
 	}
 	c := plan.Conflicts[0]
 	note = fmt.Sprintf("TinyEngine's allocation puts buffers %d and %d on the same bytes while both are live (step %d); used the strict variant of its allocator", c.A, c.B, c.Step)
 	opt.Strict = true
-	if plan, err = PlanMemory(g, opt); err != nil {
+	if plan, err = prog.Plan(opt); err != nil {
 		return nil, "", err
 	}
 	if len(plan.Conflicts) > 0 {
@@ -214,6 +224,9 @@ func (prog *Program) Plan(opt Options) (*Plan, error) {
 		return nil, fmt.Errorf("unknown planner %q; known: %s", opt.Planner, strings.Join(Planners(), ", "))
 	}
 	if opt.Auto {
+		if opt.Patches != 0 || opt.SplitOp != 0 || opt.SplitBlock != 0 {
+			return nil, fmt.Errorf("--auto searches the schedule itself; drop --patches/--split-op/--split-block")
+		}
 		return prog.autoPlan(opt.Planner, opt.Sound, opt.Strict, opt.NoLayers)
 	}
 	if opt.Patches < 0 {

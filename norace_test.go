@@ -1,0 +1,5 @@
+//go:build !race
+
+package mcusim_test
+
+const raceEnabled = false
