@@ -63,9 +63,15 @@ func Estimate(ctx context.Context, g *Graph, opt EstimateOptions) (*EstimateRepo
 // leave-one-engine-version-out errors, summarised per (core, style).
 type ValidationReport = calib.Report
 
-// measuredRows reads dataDir/mcunet/reported_results.csv.
-func measuredRows(dataDir string) ([]calib.Row, error) {
-	return calib.ReadReported(filepath.Join(dataDir, "mcunet", "reported_results.csv"))
+// measured reads dataDir/mcunet/reported_results.csv and the built-in boards
+// its rows name.
+func measured(dataDir string) ([]calib.Row, []mem.Board, error) {
+	rows, err := calib.ReadReported(filepath.Join(dataDir, "mcunet", "reported_results.csv"))
+	if err != nil {
+		return nil, nil, err
+	}
+	boards, err := DefaultBoards()
+	return rows, boards, err
 }
 
 // resolveMeasured gives calib the graph of a model named in a measured row; a
@@ -80,11 +86,7 @@ func resolveMeasured(name string) (*models.Graph, error) {
 // Validate estimates every measured row of dataDir/mcunet/reported_results.csv
 // that mcusim can build, with the committed calibration.
 func Validate(ctx context.Context, dataDir string) (*ValidationReport, error) {
-	rows, err := measuredRows(dataDir)
-	if err != nil {
-		return nil, err
-	}
-	boards, err := DefaultBoards()
+	rows, boards, err := measured(dataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -95,11 +97,7 @@ func Validate(ctx context.Context, dataDir string) (*ValidationReport, error) {
 // dataDir/mcunet/reported_results.csv marked for fitting (what `make
 // calibrate` commits).
 func Calibrate(ctx context.Context, dataDir string) ([]sim.Calibration, error) {
-	rows, err := measuredRows(dataDir)
-	if err != nil {
-		return nil, err
-	}
-	boards, err := DefaultBoards()
+	rows, boards, err := measured(dataDir)
 	if err != nil {
 		return nil, err
 	}

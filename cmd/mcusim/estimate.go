@@ -135,10 +135,14 @@ func cmdValidate(args []string, out io.Writer) error {
 		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
-	fmt.Fprintln(out, "\nBias of the predicted errors per (board, engine column):")
+	fmt.Fprintln(out, "\nBias of the predicted errors per (board, engine column); a release effect is one bias, a board effect a distance:")
 	tw = tabwriter.NewWriter(out, 2, 0, 2, ' ', 0)
 	for _, b := range rep.Bias {
-		fmt.Fprintf(tw, "  %s\t%s\t%d rows\tbias %+.1f%%\tMAPE %.1f%%\n", b.Board, b.Engine, b.Rows, b.BiasPct, b.MAPE)
+		dist := ""
+		if b.Board != b.MainBoard {
+			dist = fmt.Sprintf("\t%+.1f points from %s", b.FromMainPts, b.MainBoard)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%d rows\tbias %+.1f%%\tMAPE %.1f%%%s\n", b.Board, b.Engine, b.Rows, b.BiasPct, b.MAPE, dist)
 	}
 	tw.Flush()
 	if len(rep.Ratios) > 0 {

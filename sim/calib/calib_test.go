@@ -98,6 +98,23 @@ func TestPredictionSchemes(t *testing.T) {
 		t.Errorf("cortex-m4 row: factor %.4f, want the borrowed M7 %.4f", p.Factor, m7.Factor)
 	}
 
+	// Bias per (board, engine column), and the distance between boards of one column.
+	bias := boardBias(rows)
+	var h743, f412 BoardBias
+	for _, b := range bias {
+		switch b.Board {
+		case "H743":
+			h743 = b
+		case "F412":
+			f412 = b
+		}
+	}
+	if h743.Rows != 1 || h743.MainBoard != "H743" || h743.FromMainPts != 0 ||
+		f412.MainBoard != "H743" || math.Abs(f412.FromMainPts-(f412.BiasPct-h743.BiasPct)) > 1e-12 ||
+		math.Abs(f412.BiasPct-*rows[5].Prediction(HeldOut).ErrorPct) > 1e-12 {
+		t.Errorf("board bias: %+v", bias)
+	}
+
 	stats := groupStats(rows)
 	var te GroupStats
 	for _, g := range stats {

@@ -113,12 +113,16 @@ type GroupStats struct {
 // BoardBias is the signed mean of the out-of-sample errors (RowResult.Best) of
 // one engine column on one board: with an engine's rows on several boards, a
 // release effect shows as one common bias and a board effect as a difference.
+// FromMainPts is that difference: this board's bias minus the bias of the
+// board with the most rows of the same engine column (0 for that board).
 type BoardBias struct {
-	Board   string  `json:"board"`
-	Engine  string  `json:"engine"`
-	Rows    int     `json:"rows"`
-	BiasPct float64 `json:"bias_pct"`
-	MAPE    float64 `json:"mape_pct"`
+	Board       string  `json:"board"`
+	Engine      string  `json:"engine"`
+	Rows        int     `json:"rows"`
+	BiasPct     float64 `json:"bias_pct"`
+	MAPE        float64 `json:"mape_pct"`
+	MainBoard   string  `json:"main_board"`
+	FromMainPts float64 `json:"from_main_board_pts"`
 }
 
 // SpeedupRatio compares TinyEngine's measured and estimated speed-up over
@@ -332,11 +336,19 @@ func boardBias(rows []RowResult) []BoardBias {
 		b.BiasPct += *p.ErrorPct
 		b.MAPE += math.Abs(*p.ErrorPct)
 	}
-	out := make([]BoardBias, 0, len(order))
+	main := map[string]*BoardBias{} // engine column → its board with the most rows
 	for _, k := range order {
 		b := acc[k]
 		b.BiasPct /= float64(b.Rows)
 		b.MAPE /= float64(b.Rows)
+		if m := main[k.engine]; m == nil || b.Rows > m.Rows {
+			main[k.engine] = b
+		}
+	}
+	out := make([]BoardBias, 0, len(order))
+	for _, k := range order {
+		b, m := acc[k], main[k.engine]
+		b.MainBoard, b.FromMainPts = m.Board, b.BiasPct-m.BiasPct
 		out = append(out, *b)
 	}
 	return out
