@@ -65,7 +65,7 @@ type ValidationReport = calib.Report
 
 // measured reads dataDir/mcunet/reported_results.csv and the built-in boards
 // its rows name.
-func measured(dataDir string) ([]calib.Row, []mem.Board, error) {
+func measured(dataDir string) ([]calib.Row, []Board, error) {
 	rows, err := calib.ReadReported(filepath.Join(dataDir, "mcunet", "reported_results.csv"))
 	if err != nil {
 		return nil, nil, err
