@@ -9,6 +9,7 @@ import (
 	"mcusim/models/zoo"
 	"mcusim/sim"
 	"mcusim/sim/calib"
+	"mcusim/sim/wasmrun"
 )
 
 // EstimateOptions configure a one-shot latency and energy estimate (Estimate).
@@ -26,7 +27,7 @@ type EstimateOptions struct {
 	WeightSeed       int64
 	// CacheDir keeps compiled modules across processes (CompilationCacheDir).
 	CacheDir string
-	Runner   *sim.Runner
+	Runner   *wasmrun.Runner
 }
 
 // EstimateReport is the result of `mcusim estimate`.

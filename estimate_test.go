@@ -17,6 +17,7 @@ import (
 	"mcusim/models/datadir"
 	"mcusim/sim"
 	"mcusim/sim/calib"
+	"mcusim/sim/wasmrun"
 )
 
 func board(t *testing.T, id string) *mem.Board {
@@ -217,7 +218,7 @@ func TestCalibrationReproducible(t *testing.T) {
 // must print exactly the closed form's cycles; per-layer cycles sum to the total.
 func TestEstimateExecEqualsClosedForm(t *testing.T) {
 	ctx := context.Background()
-	r, err := sim.NewRunner(ctx, "")
+	r, err := wasmrun.NewRunner(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}

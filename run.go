@@ -11,6 +11,7 @@ import (
 	"mcusim/mem"
 	"mcusim/models"
 	"mcusim/sim"
+	"mcusim/sim/wasmrun"
 )
 
 // RunOptions configure one execution of a model's generated kernels.
@@ -33,7 +34,7 @@ type RunOptions struct {
 	// only; see CompilationCacheDir). Unused when Runner is set.
 	CacheDir string
 	// Runner is reused across runs when set (its compilation cache too).
-	Runner *sim.Runner
+	Runner *wasmrun.Runner
 	// DumpWasm, if set, receives the generated module's bytes.
 	DumpWasm func([]byte) error
 }
@@ -112,7 +113,7 @@ func Run(ctx context.Context, g *Graph, opt RunOptions) (*RunReport, error) {
 		rep.MACs = pl.Patch.TotalMACs
 	}
 	res, err := runCompiled(ctx, comp, inputs, opt.Runner, opt.CacheDir)
-	var clob *sim.ClobberError
+	var clob *wasmrun.ClobberError
 	if errors.As(err, &clob) {
 		rep.Clobbers = append(rep.Clobbers, clob.Error())
 		return rep, clob
@@ -148,10 +149,10 @@ func Run(ctx context.Context, g *Graph, opt RunOptions) (*RunReport, error) {
 
 // runCompiled runs a compiled module on r, or on a runner of its own with the
 // compilation cache in cacheDir.
-func runCompiled(ctx context.Context, comp *codegen.Compiled, inputs [][]byte, r *sim.Runner, cacheDir string) (*sim.Result, error) {
+func runCompiled(ctx context.Context, comp *codegen.Compiled, inputs [][]byte, r *wasmrun.Runner, cacheDir string) (*wasmrun.Result, error) {
 	if r == nil {
 		var err error
-		if r, err = sim.NewRunner(ctx, cacheDir); err != nil {
+		if r, err = wasmrun.NewRunner(ctx, cacheDir); err != nil {
 			return nil, err
 		}
 		defer r.Close(ctx)
@@ -162,7 +163,7 @@ func runCompiled(ctx context.Context, comp *codegen.Compiled, inputs [][]byte, r
 // countByExecution runs the kernels of a plan (no reference executor: only
 // the block counts are wanted, which do not depend on the input values) and
 // returns their executions for pricing.
-func countByExecution(ctx context.Context, g *Graph, pl *Plan, style Style, r *sim.Runner) ([]sim.BlockExec, error) {
+func countByExecution(ctx context.Context, g *Graph, pl *Plan, style Style, r *wasmrun.Runner) ([]sim.BlockExec, error) {
 	comp, err := codegen.Compile(g, pl, codegen.CompileOptions{Style: style})
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"mcusim/engine/plan"
 	"mcusim/models"
 	"mcusim/sim"
+	"mcusim/sim/wasmrun"
 )
 
 // EstimatorOptions configure an estimator session: everything but the board,
@@ -38,7 +39,7 @@ type EstimatorOptions struct {
 	CacheDir string
 	// Runner, when set, runs the kernels of CountByExecution (and keeps its
 	// compilation cache across sessions); the session then does not close it.
-	Runner *sim.Runner
+	Runner *wasmrun.Runner
 }
 
 // maxLowered bounds the lowered models an Estimator keeps: a NAS loop that
@@ -67,7 +68,7 @@ type Estimator struct {
 	order []*Graph // insertion order, for eviction
 
 	runnerOnce sync.Once
-	runner     *sim.Runner
+	runner     *wasmrun.Runner
 	ownRunner  bool
 	runnerErr  error
 }
@@ -197,13 +198,13 @@ func (e *Estimator) Estimate(ctx context.Context, g *Graph) (*EstimateReport, er
 	return rep, nil
 }
 
-func (e *Estimator) kernelRunner(ctx context.Context) (*sim.Runner, error) {
+func (e *Estimator) kernelRunner(ctx context.Context) (*wasmrun.Runner, error) {
 	e.runnerOnce.Do(func() {
 		if e.opt.Runner != nil {
 			e.runner = e.opt.Runner
 			return
 		}
-		e.runner, e.runnerErr = sim.NewRunner(ctx, e.opt.CacheDir)
+		e.runner, e.runnerErr = wasmrun.NewRunner(ctx, e.opt.CacheDir)
 		e.ownRunner = e.runnerErr == nil
 	})
 	return e.runner, e.runnerErr

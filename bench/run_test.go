@@ -9,7 +9,7 @@ import (
 	"mcusim/engine/plan"
 	"mcusim/models"
 	"mcusim/models/zoo"
-	"mcusim/sim"
+	"mcusim/sim/wasmrun"
 )
 
 // in3 returns mcunet-in3 with synthetic weights, its layer-based TinyEngine plan
@@ -39,7 +39,7 @@ func in3(b *testing.B) (*models.Graph, *plan.Plan, []byte) {
 func BenchmarkRun(b *testing.B) {
 	g, pl, in := in3(b)
 	ctx := context.Background()
-	r, err := sim.NewRunner(ctx, "")
+	r, err := wasmrun.NewRunner(ctx, "")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func BenchmarkCompile(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			r, err := sim.NewRunner(ctx, "")
+			r, err := wasmrun.NewRunner(ctx, "")
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -102,7 +102,7 @@ func BenchmarkCompile(b *testing.B) {
 			r.Close(ctx)
 		}
 	})
-	r, err := sim.NewRunner(ctx, "")
+	r, err := wasmrun.NewRunner(ctx, "")
 	if err != nil {
 		b.Fatal(err)
 	}

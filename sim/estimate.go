@@ -9,10 +9,11 @@ import (
 	"mcusim/engine/plan"
 	"mcusim/isa"
 	"mcusim/mem"
+	"mcusim/sim/wasmrun"
 )
 
 // BlockExec is how often one generated basic block ran, from an execution
-// (Compiled.Blocks with Result.Counts) or from the closed form (count.Count).
+// (Compiled.Blocks with wasmrun.Result.Counts) or from the closed form (count.Count).
 type BlockExec struct {
 	Step   int
 	Name   string
@@ -22,7 +23,7 @@ type BlockExec struct {
 }
 
 // ExecsOf pairs a module's blocks with a run's counts.
-func ExecsOf(c *codegen.Compiled, res *Result) []BlockExec {
+func ExecsOf(c *codegen.Compiled, res *wasmrun.Result) []BlockExec {
 	out := make([]BlockExec, len(c.Blocks))
 	for i, b := range c.Blocks {
 		out[i] = BlockExec{Step: b.Step, Name: b.Name, Per: b.Per, Count: res.Counts[i], Access: b.Access}

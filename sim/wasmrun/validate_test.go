@@ -1,4 +1,4 @@
-package sim_test
+package wasmrun_test
 
 import (
 	"os"

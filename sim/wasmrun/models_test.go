@@ -1,4 +1,4 @@
-package sim_test
+package wasmrun_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"mcusim/models/datadir"
 	"mcusim/models/tflite"
 	"mcusim/models/zoo"
-	"mcusim/sim"
+	"mcusim/sim/wasmrun"
 )
 
 // allModels is every model the foundation loads: the zoo and every .tflite under
@@ -39,7 +39,7 @@ func allModels(t *testing.T) []*models.Graph {
 // plan is checked by running it").
 func TestRunAllModels(t *testing.T) {
 	ctx := context.Background()
-	r, err := sim.NewRunner(ctx, "")
+	r, err := wasmrun.NewRunner(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestRunAllModels(t *testing.T) {
 				}
 				rep, err := mcusim.Run(ctx, g, mcusim.RunOptions{Plan: plan.Options{Planner: plan.PlannerTinyEngine, Auto: auto},
 					Verify: true, Seed: 7, Runner: r})
-				var clob *sim.ClobberError
+				var clob *wasmrun.ClobberError
 				if errors.As(err, &clob) {
 					t.Fatalf("clobber: %v", err)
 				}

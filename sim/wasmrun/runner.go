@@ -1,8 +1,8 @@
-// Package sim runs generated kernels: it compiles an codegen.Compiled module with
-// wazero, writes the input, executes the schedule and reads outputs, per-block
-// execution counts and per-region memory traffic back. Later work adds the
-// discrete-event machine model (CPU, DMA, bus) and energy on top of these counts.
-package sim
+// Package wasmrun runs generated kernels: it compiles a codegen.Compiled module
+// with wazero, writes the input, executes the schedule and reads outputs,
+// per-block execution counts and per-region memory traffic back. Package sim
+// prices those counts; this package only executes.
+package wasmrun
 
 import (
 	"context"

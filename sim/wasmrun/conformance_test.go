@@ -1,4 +1,4 @@
-package sim_test
+package wasmrun_test
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 	"mcusim/engine/ref"
 	"mcusim/models"
 	"mcusim/models/zoo"
-	"mcusim/sim"
+	"mcusim/sim/wasmrun"
 )
 
 // The kernel conformance suite (the gonum testblas pattern, STYLE.md): one grid
@@ -289,7 +289,7 @@ func verifyName(v bool) string {
 
 // runAndCompare compiles plan in one style, runs it on every input set and
 // compares each output with want, byte for byte.
-func runAndCompare(t *testing.T, ctx context.Context, r *sim.Runner, g *models.Graph, pl *plan.Plan, style kernels.Style, verify bool, inputs, want [][][]byte) {
+func runAndCompare(t *testing.T, ctx context.Context, r *wasmrun.Runner, g *models.Graph, pl *plan.Plan, style kernels.Style, verify bool, inputs, want [][][]byte) {
 	t.Helper()
 	comp, err := codegen.Compile(g, pl, codegen.CompileOptions{Style: style, Verify: verify})
 	if err != nil {
@@ -317,7 +317,7 @@ func runAndCompare(t *testing.T, ctx context.Context, r *sim.Runner, g *models.G
 // executes), and compares every output with ref.Reference.
 func TestKernelConformance(t *testing.T) {
 	ctx := context.Background()
-	r, err := sim.NewRunner(ctx, "")
+	r, err := wasmrun.NewRunner(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,7 +420,7 @@ func overlapPair(t *testing.T, pl *plan.Plan) (step, in, out int) {
 // answer (which is why the check exists).
 func TestBrokenPlansCaught(t *testing.T) {
 	ctx := context.Background()
-	r, err := sim.NewRunner(ctx, "")
+	r, err := wasmrun.NewRunner(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,9 +446,9 @@ func TestBrokenPlansCaught(t *testing.T) {
 					t.Fatalf("compile refused the short arena (%v); want a module whose verify check catches it", err)
 				}
 				_, err = r.Run(ctx, comp, in)
-				var clob *sim.ClobberError
+				var clob *wasmrun.ClobberError
 				if !errors.As(err, &clob) {
-					t.Fatalf("run with verify: error %v, want a *sim.ClobberError", err)
+					t.Fatalf("run with verify: error %v, want a *wasmrun.ClobberError", err)
 				}
 				t.Logf("caught: %v", clob)
 				if clob.Found != "nothing (outside the arena)" {
@@ -486,9 +486,9 @@ func TestBrokenPlansCaught(t *testing.T) {
 					t.Fatalf("compile: %v", err)
 				}
 				_, err = r.Run(ctx, comp, in)
-				var clob *sim.ClobberError
+				var clob *wasmrun.ClobberError
 				if !errors.As(err, &clob) {
-					t.Fatalf("run with verify: error %v, want a *sim.ClobberError", err)
+					t.Fatalf("run with verify: error %v, want a *wasmrun.ClobberError", err)
 				}
 				t.Logf("caught: %v", clob)
 				if clob.Operator != comp.StepName[step] {
@@ -550,7 +550,7 @@ func int8s(b []byte) []int8 {
 // wrong), at a quarter the host can no longer write the input.
 func TestTrapNamesOperator(t *testing.T) {
 	ctx := context.Background()
-	r, err := sim.NewRunner(ctx, "")
+	r, err := wasmrun.NewRunner(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -587,7 +587,7 @@ func TestTrapNamesOperator(t *testing.T) {
 			if err == nil {
 				t.Fatal("a store past the end of memory did not trap")
 			}
-			var clob *sim.ClobberError
+			var clob *wasmrun.ClobberError
 			if errors.As(err, &clob) {
 				t.Fatalf("without verify the trap is not an ownership check: %v", err)
 			}

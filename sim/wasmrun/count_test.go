@@ -1,4 +1,4 @@
-package sim_test
+package wasmrun_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"mcusim/engine/kernels"
 	"mcusim/engine/plan"
 	"mcusim/models"
-	"mcusim/sim"
+	"mcusim/sim/wasmrun"
 )
 
 // TestCountMatchesRun proves the closed form equal to execution (DESIGN.md
@@ -22,7 +22,7 @@ import (
 // bytes and the total that running the generated module measures.
 func TestCountMatchesRun(t *testing.T) {
 	ctx := context.Background()
-	r, err := sim.NewRunner(ctx, "")
+	r, err := wasmrun.NewRunner(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestCountMatchesRun(t *testing.T) {
 // broadcasts, constant operands, concatenation.
 func TestCountMatchesRunKernels(t *testing.T) {
 	ctx := context.Background()
-	r, err := sim.NewRunner(ctx, "")
+	r, err := wasmrun.NewRunner(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestCountMatchesRunKernels(t *testing.T) {
 // runAndCount compiles and runs plan in style and checks Count against the run.
 // When the generator refuses the plan, Count must refuse it too. It reports
 // whether a run was compared.
-func runAndCount(ctx context.Context, t *testing.T, r *sim.Runner, g *models.Graph, pl *plan.Plan, style kernels.Style, inputs [][]byte) bool {
+func runAndCount(ctx context.Context, t *testing.T, r *wasmrun.Runner, g *models.Graph, pl *plan.Plan, style kernels.Style, inputs [][]byte) bool {
 	t.Helper()
 	comp, err := codegen.Compile(g, pl, codegen.CompileOptions{Style: style})
 	if err != nil {
@@ -153,7 +153,7 @@ func countInputs(t *testing.T, g *models.Graph) [][]byte {
 
 // compareCounts asserts Count equal to the run block for block (matched by
 // name, and in the same order), region by region and in total.
-func compareCounts(t *testing.T, style string, comp *codegen.Compiled, res *sim.Result, cnt *count.Counts) {
+func compareCounts(t *testing.T, style string, comp *codegen.Compiled, res *wasmrun.Result, cnt *count.Counts) {
 	t.Helper()
 	byName := make(map[string]int, len(cnt.Blocks))
 	for i, b := range cnt.Blocks {

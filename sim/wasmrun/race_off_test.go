@@ -1,5 +1,5 @@
 //go:build !race
 
-package sim_test
+package wasmrun_test
 
 const raceEnabled = false
