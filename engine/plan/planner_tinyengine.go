@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"mcusim/models"
 )
@@ -22,6 +23,35 @@ type rect struct {
 	shrinkTo   int // bytes of that depthwise's output
 }
 
+// placeScratch holds the working arrays of tinyEnginePlace and firstFit between
+// calls: a NAS loop plans thousands of graphs, and these temporaries were most
+// of a plan's allocations. Nothing in it outlives a call.
+type placeScratch struct {
+	renamed, outs, flat, owner, shrink, lastRead, rectOf []int
+	order, placed                                        []int
+	inStage                                              []bool
+	ins                                                  [][]int
+	rects                                                []rect
+	taken                                                []span
+}
+
+var placeScratchPool = sync.Pool{New: func() any { return new(placeScratch) }}
+
+// ints returns (*buf)[:n], reallocating when the capacity is short, filled with v.
+func ints(buf *[]int, n, v int) []int {
+	if cap(*buf) < n {
+		*buf = make([]int, n, n+n/2)
+	}
+	b := (*buf)[:n]
+	for i := range b {
+		b[i] = v
+	}
+	return b
+}
+
+// span is an address range [lo, hi) taken by a placed buffer.
+type span struct{ lo, hi int }
+
 // align4 rounds a byte count up to TinyEngine's 4-byte tensor alignment (§7.1).
 func align4(n int) int { return (n + 3) &^ 3 }
 
@@ -35,14 +65,17 @@ func align4(n int) int { return (n + 3) &^ 3 }
 func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, pl *Plan) ([]int, error) {
 	n := len(steps)
 	ng := prog.Groups
+	sc := placeScratchPool.Get().(*placeScratch)
+	defer placeScratchPool.Put(sc)
 	// Buffer identity per operand: groups produced in the patch stage and read by
 	// the per-layer stage are renamed to fresh ids (the full-size stage buffer).
-	renamed := make([]int, ng)
-	for i := range renamed {
-		renamed[i] = -1
-	}
+	renamed := ints(&sc.renamed, ng, -1)
 	next := ng
-	inStage := make([]bool, ng)
+	if cap(sc.inStage) < ng {
+		sc.inStage = make([]bool, ng)
+	}
+	inStage := sc.inStage[:ng]
+	clear(inStage)
 	if split > 0 {
 		inStage[steps[0].Ins[0].Group] = true
 		for i := 0; i < split; i++ {
@@ -59,9 +92,12 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, pl *Pl
 		}
 		return a.Group
 	}
-	ins := make([][]int, n)
-	outs := make([]int, n)
-	flat := make([]int, 0, 2*n) // one backing array for every step's input ids
+	if cap(sc.ins) < n {
+		sc.ins = make([][]int, n)
+	}
+	ins := sc.ins[:n]
+	outs := ints(&sc.outs, n, 0)
+	flat := sc.flat[:0] // one backing array for every step's input ids
 	for i := range steps {
 		lo := len(flat)
 		for _, a := range steps[i].Ins {
@@ -70,8 +106,9 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, pl *Pl
 		ins[i] = flat[lo:len(flat):len(flat)]
 		outs[i] = id(i, steps[i].Out)
 	}
+	sc.flat = flat
 	// In-place depthwise: output shares the input's buffer (union by owner[]).
-	owner := make([]int, next)
+	owner := ints(&sc.owner, next, 0)
 	for i := range owner {
 		owner[i] = i
 	}
@@ -82,10 +119,7 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, pl *Pl
 		return b
 	}
 	edgeDW := -1 // a depthwise at the split point is not in place (claims.md §7.3)
-	shrink := make([]int, next)
-	for i := range shrink {
-		shrink[i] = -1
-	}
+	shrink := ints(&sc.shrink, next, -1)
 	for i := range steps {
 		if !steps[i].InPlaceDepthwise() {
 			continue
@@ -100,20 +134,14 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, pl *Pl
 			shrink[r] = i
 		}
 	}
-	lastRead := make([]int, next)
-	for i := range lastRead {
-		lastRead[i] = -1
-	}
+	lastRead := ints(&sc.lastRead, next, -1)
 	for i := range steps {
 		for _, b := range ins[i] {
 			lastRead[find(b)] = i
 		}
 	}
-	rects := make([]rect, 0, next)
-	rectOf := make([]int, next)
-	for i := range rectOf {
-		rectOf[i] = -1
-	}
+	rects := sc.rects[:0]
+	rectOf := ints(&sc.rectOf, next, -1)
 	touch := func(i, b, bytes int) {
 		r := find(b)
 		if rectOf[r] >= 0 {
@@ -155,10 +183,14 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, pl *Pl
 			rects[i].shrinkTo = align4(steps[rects[i].shrinkAt].Out.Bytes())
 		}
 	}
-	if err := firstFit(rects, tinyEngineLimit, strict); err != nil {
+	sc.rects = rects
+	if err := firstFit(rects, tinyEngineLimit, strict, sc); err != nil {
 		return nil, fmt.Errorf("model %s: %v", prog.Graph.Name, err)
 	}
-	live := make([]int, n)
+	// One allocation for the results' int arrays: the bytes live per step,
+	// each step's output buffer and every step's input buffers.
+	slab := make([]int, 2*n+len(flat))
+	live, exOut, exIn := slab[:n:n], slab[n:2*n:2*n], slab[2*n:]
 	pl.Buffers = make([]Buffer, 0, len(rects))
 	for _, r := range rects {
 		pl.Arena = max(pl.Arena, r.addr+r.size)
@@ -171,9 +203,10 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, pl *Pl
 	}
 	// Where every operand of every step lives, for code generation.
 	ex := &Execution{Steps: steps, Split: split, Full: prog.Steps, Patches: pl.patches(),
-		TensorGroup: prog.TensorGroup, GroupView: prog.GroupView, In: make([][]int, n), Out: make([]int, n)}
+		TensorGroup: prog.TensorGroup, GroupView: prog.GroupView, In: make([][]int, n), Out: exOut}
 	for i := range steps {
-		ex.In[i] = make([]int, len(ins[i]))
+		k := len(ins[i])
+		ex.In[i], exIn = exIn[:k:k], exIn[k:]
 		for j, b := range ins[i] {
 			ex.In[i][j] = rectOf[find(b)]
 		}
@@ -209,15 +242,15 @@ func overlaps(a, b *rect, strict bool) bool {
 // firstFit places rectangles largest first (ties in creation order) at the lowest
 // address whose free run holds them, after removing the extents of every placed
 // rectangle whose lifetime overlaps (claims.md §7.5).
-func firstFit(rects []rect, limit int, strict bool) error {
-	order := make([]int, len(rects))
+func firstFit(rects []rect, limit int, strict bool, sc *placeScratch) error {
+	order := ints(&sc.order, len(rects), 0)
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return rects[b].size - rects[a].size })
-	type span struct{ lo, hi int }
-	placed := make([]int, 0, len(rects))
-	taken := make([]span, 0, len(rects))
+	placed := sc.placed[:0]
+	taken := sc.taken[:0]
+	defer func() { sc.placed, sc.taken = placed, taken }()
 	for _, ri := range order {
 		r := &rects[ri]
 		taken = taken[:0]
