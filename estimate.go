@@ -2,7 +2,9 @@ package mcusim
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"path/filepath"
 
 	"mcusim/models"
@@ -91,7 +93,21 @@ func Validate(ctx context.Context, dataDir string) (*ValidationReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	return calib.Validate(ctx, rows, boards, resolveMeasured, sim.CalibrationTable())
+	rep, err := calib.Validate(ctx, rows, boards, resolveMeasured, sim.CalibrationTable())
+	if err != nil {
+		return nil, err
+	}
+	vendor, err := calib.ReadMLPerf(filepath.Join(dataDir, "mlperf-tiny", "mlperf_tiny_arm_cortex_m_latency.csv"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return rep, nil // a data folder without the MLPerf Tiny rows: no cross-board section
+	}
+	if err != nil {
+		return nil, err
+	}
+	rep.CrossBoard, rep.CrossBoardSummary, err = calib.CrossBoardRatios(ctx, vendor, boards, func(name string) (*models.Graph, error) {
+		return LoadModel(filepath.Join(dataDir, name))
+	})
+	return rep, err
 }
 
 // Calibrate refits the factor per (core, style) on the measured rows of

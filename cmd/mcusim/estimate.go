@@ -155,6 +155,15 @@ func cmdValidate(args []string, out io.Writer) error {
 			fmt.Fprintf(out, "  %s %s, %s over %s: %.2fx vs %.2fx (%+.1f%%)%s\n", r.Board, r.Model, r.Engine, r.Over, r.Measured, r.Estimated, r.ErrorPct, note)
 		}
 	}
+	if len(rep.CrossBoardSummary) > 0 {
+		fmt.Fprintln(out, "\nCross-board cycle ratios, MLPerf Tiny vendor engines (same engine version and benchmark on two boards),")
+		fmt.Fprintln(out, "measured vs estimated with cmsis-nn kernels (the calibration factor cancels):")
+		tw = tabwriter.NewWriter(out, 2, 0, 2, ' ', 0)
+		for _, s := range rep.CrossBoardSummary {
+			fmt.Fprintf(tw, "  %s / %s\t%d pairs\tMAPE %.1f%%\tbias %+.1f%%\t±10%%: %.0f%%\n", s.Board, s.Base, s.Pairs, s.MAPE, s.BiasPct, s.Within10)
+		}
+		tw.Flush()
+	}
 	fmt.Fprintf(out, "\n%d measured rows not simulated:\n", len(rep.Skipped))
 	reasons := map[string]int{}
 	var order []string

@@ -166,3 +166,32 @@ s,ESP32,TinyEngine (2021),mcunet-in0,latency,1,ms,
 		t.Errorf("missing columns: %v", err)
 	}
 }
+
+func TestReadMLPerf(t *testing.T) {
+	csv := `results_version,submitter,board,clock_mhz,stack,reference_tflite,benchmark,cycles_per_inference
+v1.1,bosch,DISCO-F746NG,216,HALE,YES,vww,12345
+v1.1,bosch,NUCLEO-G0B1RE,64,HALE,YES,vww,99
+v1.1,bosch,DISCO-F746NG,216,HALE,no,kws,10
+v1.1,bosch,DISCO-F746NG,216,HALE,YES,sww,10
+v1.1,bosch,DISCO-F746NG,216,HALE,YES,ic,
+`
+	rows, err := readMLPerf(strings.NewReader(csv), "m.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"", "board not in the database", "not the reference .tflite", "benchmark without a reference model", "no cycles or clock"}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows: %+v", len(rows), rows)
+	}
+	for i, w := range want {
+		if rows[i].Skip != w {
+			t.Errorf("row %d: skip %q, want %q", i, rows[i].Skip, w)
+		}
+	}
+	if r := rows[0]; r.BoardID != "stm32f746" || r.Model != "mlperf-tiny/vww_96_int8.tflite" || r.Cycles != 12345 || r.ClockMHz != 216 {
+		t.Errorf("row 0: %+v", r)
+	}
+	if _, err := readMLPerf(strings.NewReader("a,b\n"), "bad.csv"); err == nil || !strings.Contains(err.Error(), "bad.csv") {
+		t.Errorf("missing columns: %v", err)
+	}
+}

@@ -56,7 +56,7 @@ func Observe(ctx context.Context, rows []Row, boards []mem.Board, res Resolver) 
 		}
 		pl := plans[r.Model]
 		if pl == nil {
-			if pl, _, err = plan.PlanExecution(graphs[r.Model], plan.Options{Planner: plan.PlannerTinyEngine}); err != nil {
+			if pl, err = planOf(graphs[r.Model]); err != nil {
 				return nil, nil, fmt.Errorf("%s %s %s: %v", r.Board, r.Engine, r.Model, err)
 			}
 			plans[r.Model] = pl

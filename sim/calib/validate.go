@@ -148,6 +148,11 @@ type Report struct {
 	Groups      []GroupStats      `json:"groups"`
 	Bias        []BoardBias       `json:"bias_by_board_and_engine"`
 	Ratios      []SpeedupRatio    `json:"speedup_ratios"`
+	// CrossBoard compares measured and estimated cycle ratios between boards
+	// for the vendor engines of MLPerf Tiny (CrossBoardRatios); empty when
+	// the caller has no such rows.
+	CrossBoard        []CrossBoard        `json:"cross_board,omitempty"`
+	CrossBoardSummary []CrossBoardSummary `json:"cross_board_summary,omitempty"`
 }
 
 // Validate simulates every row it can (Observe) and predicts each under every
