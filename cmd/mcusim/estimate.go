@@ -15,8 +15,10 @@ import (
 func cmdEstimate(args []string, out io.Writer) error {
 	var f planFlags
 	var bf boardFlags
-	fs := newFlags("estimate", "--model M --board B [--engine E] [--patches P (--split-op K | --split-block N) | --auto] [--clock MHz] [--exec] [--json]", out)
+	fs := newFlags("estimate", "--model M --board B [--engine E] [--patches P (--split-op K | --split-block N) | --auto] [--clock MHz] [--exec [--cache-dir DIR | --no-cache]] [--json]", out)
 	f.register(fs)
+	var cf cacheFlags
+	cf.register(fs)
 	bf.register(fs, "board id (see mcusim boards)")
 	eng := fs.String("engine", mcusim.StyleTinyEngine.String(), "kernel style: "+strings.Join(mcusim.StyleNames(), ", "))
 	clock := fs.Int("clock", 0, "core clock in MHz (default: the board's maximum); only flash wait states depend on it")
@@ -39,8 +41,13 @@ func cmdEstimate(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := mcusim.Estimate(context.Background(), g, mcusim.EstimateOptions{Board: b, Style: style, Plan: opt,
-		ClockMHz: *clock, CountByExecution: *exec})
+	eo := mcusim.EstimateOptions{Board: b, Style: style, Plan: opt, ClockMHz: *clock, CountByExecution: *exec}
+	if *exec {
+		if eo.CacheDir, err = cf.resolve(); err != nil {
+			return err
+		}
+	}
+	rep, err := mcusim.Estimate(context.Background(), g, eo)
 	if err != nil {
 		return err
 	}

@@ -12,8 +12,10 @@ import (
 
 func cmdRun(args []string, out io.Writer) error {
 	var f planFlags
-	fs := newFlags("run", "--model M [--engine E] [--planner P] [--patches P (--split-op K | --split-block N) | --auto] [--verify] [--input FILE | --seed N] [--dump-wasm FILE] [--json]", out)
+	fs := newFlags("run", "--model M [--engine E] [--planner P] [--patches P (--split-op K | --split-block N) | --auto] [--verify] [--input FILE | --seed N] [--dump-wasm FILE] [--cache-dir DIR | --no-cache] [--json]", out)
 	f.register(fs)
+	var cf cacheFlags
+	cf.register(fs)
 	eng := fs.String("engine", mcusim.StyleTinyEngine.String(), "kernel style: "+strings.Join(mcusim.StyleNames(), ", "))
 	verify := fs.Bool("verify", false, "check shadow ownership on every activation load and store (a clobber fails the run)")
 	input := fs.String("input", "", "raw input tensor file (NHWC, the model's input element type)")
@@ -32,6 +34,9 @@ func cmdRun(args []string, out io.Writer) error {
 		return err
 	}
 	ro := mcusim.RunOptions{Style: style, Plan: opt, Verify: *verify, Seed: *seed, WeightSeed: *wseed}
+	if ro.CacheDir, err = cf.resolve(); err != nil {
+		return err
+	}
 	if *input != "" {
 		if ro.Input, err = os.ReadFile(*input); err != nil {
 			return err
