@@ -8,6 +8,8 @@ package plan
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"mcusim/models"
 )
@@ -223,6 +225,11 @@ func Lower(g *models.Graph) (*Program, error) {
 		}
 		p.Steps = append(p.Steps, s)
 	}
+	if len(p.Steps) == 0 {
+		// Every operator folded into an alias (QUANTIZE, DEQUANTIZE, RESHAPE,
+		// TRANSPOSE): there is no kernel to plan, run or price.
+		return nil, fmt.Errorf("model %s has no compute operator: its %d operators (%s) only convert or reshape data, so there is nothing to plan or run", g.Name, len(g.Ops), opKinds(g))
+	}
 	p.Groups = len(group)
 	p.Input = p.Steps[0].Ins[0]
 	p.TensorGroup = make([]int, nt)
@@ -248,6 +255,17 @@ func activationInput(g *models.Graph, op *models.Op) int {
 		}
 	}
 	return -1
+}
+
+// opKinds lists the distinct operator kinds of a graph in order of appearance.
+func opKinds(g *models.Graph) string {
+	var kinds []string
+	for _, op := range g.Ops {
+		if k := op.Kind.String(); !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	return strings.Join(kinds, ", ")
 }
 
 // seTail matches the SE hard-sigmoid tail starting at ADD op oi: ADD(x, const)
