@@ -358,7 +358,7 @@ func (g *Graph) Validate() error {
 			return fmt.Errorf("graph %s: output tensor %d is never produced", g.Name, ti)
 		}
 	}
-	return nil
+	return g.validateLimits()
 }
 
 func (g *Graph) validateOp(op *Op) error {
