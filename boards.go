@@ -3,10 +3,13 @@ package mcusim
 import (
 	"bytes"
 	_ "embed" // boards.toml
-	"os"
+	"errors"
+	"fmt"
+	"io/fs"
 	"sync"
 
 	"mcusim/mem"
+	"mcusim/models"
 )
 
 // boardsTOML is the built-in board database, so that mcusim works on a fresh
@@ -45,9 +48,12 @@ func DefaultBoardsTOML() []byte { return bytes.Clone(boardsTOML) }
 // adding to it; copy DefaultBoardsTOML to keep the built-in boards. Errors name
 // the file and line.
 func LoadBoards(path string) ([]mem.Board, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+	data, err := models.ReadFile(path, "board database", mem.MaxBoardsFileBytes, "mem.MaxBoardsFileBytes", nil)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return nil, err // the operating system's error names the path
+	} else if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return mem.ParseBoards(data, path)
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 
 	"mcusim/engine/codegen"
 	"mcusim/engine/plan"
@@ -145,6 +147,17 @@ func Run(ctx context.Context, g *Graph, opt RunOptions) (*RunReport, error) {
 	rep.OutputDType = t.DType.String()
 	rep.Output, rep.Argmax = models.DecodeInts(t.DType, res.Outputs[0])
 	return rep, nil
+}
+
+// ReadInput reads a raw input tensor file (run's --input): a regular file of at
+// most models.MaxActivationBytes, the largest tensor a model may have.
+func ReadInput(path string) ([]byte, error) {
+	b, err := models.ReadFile(path, "input tensor", models.MaxActivationBytes, "models.MaxActivationBytes", nil)
+	var pe *fs.PathError
+	if err != nil && !errors.As(err, &pe) {
+		return nil, fmt.Errorf("--input %s: %w", path, err)
+	}
+	return b, err
 }
 
 // runCompiled runs a compiled module on r, or on a runner of its own with the

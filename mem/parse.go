@@ -24,6 +24,11 @@ type LineError struct {
 
 func (e *LineError) Error() string { return e.File + ":" + strconv.Itoa(e.Line) + ": " + e.Msg }
 
+// MaxBoardsFileBytes caps the size of a board database. The built-in
+// boards.toml describes 14 boards in about 30 KiB; 4 MiB holds thousands and
+// keeps a wrong or sparse huge file from being parsed.
+const MaxBoardsFileBytes = 4 << 20
+
 // ParseBoards reads a board database in the boards.toml format (the schema is
 // documented at the top of the shipped boards.toml) and returns the boards
 // sorted by ID, each with its banks sorted by base address.
@@ -35,6 +40,9 @@ func (e *LineError) Error() string { return e.File + ":" + strconv.Itoa(e.Line) 
 // SRAM — each as a *LineError, joined with errors.Join and ordered by line.
 // ParseBoards never panics, whatever the input.
 func ParseBoards(data []byte, filename string) ([]Board, error) {
+	if len(data) > MaxBoardsFileBytes {
+		return nil, fmt.Errorf("%s: %d bytes is over mcusim's board database size limit of %d MiB (mem.MaxBoardsFileBytes)", filename, len(data), MaxBoardsFileBytes>>20)
+	}
 	if filename == "" {
 		filename = "<input>"
 	}

@@ -38,7 +38,7 @@ func cmdRun(args []string, out io.Writer) error {
 		return err
 	}
 	if *input != "" {
-		if ro.Input, err = os.ReadFile(*input); err != nil {
+		if ro.Input, err = mcusim.ReadInput(*input); err != nil {
 			return err
 		}
 	}

@@ -34,7 +34,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -74,21 +73,44 @@ func (e *Error) Error() string {
 }
 
 // Load reads and parses the config at path with automatic bit width.
-func Load(path string) (*models.Graph, error) {
-	data, err := os.ReadFile(path)
+func Load(path string) (*models.Graph, error) { return LoadWith(path, Options{}) }
+
+// LoadWith reads and parses the config at path with the given options.
+func LoadWith(path string, opts Options) (*models.Graph, error) {
+	data, err := readFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("mcunetjson: %w", err)
+		return nil, err
 	}
-	return Parse(data, filepath.Base(path), Options{})
+	return Parse(data, filepath.Base(path), opts)
 }
 
 // LoadSpec reads the config at path and returns its network description.
 func LoadSpec(path string) (models.MBNetSpec, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
-		return models.MBNetSpec{}, fmt.Errorf("mcunetjson: %w", err)
+		return models.MBNetSpec{}, err
 	}
 	return ParseSpec(data, filepath.Base(path), Options{})
+}
+
+// MaxFileBytes caps the size of a config file Load reads. The configs are
+// 5–30 KiB (shared/data/mcunet); 4 MiB keeps a wrong or sparse huge file from
+// being read at all.
+const MaxFileBytes = 4 << 20
+
+// readFile reads a config file through models.ReadFile: a regular file of at
+// most MaxFileBytes whose first non-blank byte opens a JSON object.
+func readFile(path string) ([]byte, error) {
+	data, err := models.ReadFile(path, "MCUNet JSON config", MaxFileBytes, "mcunetjson.MaxFileBytes", func(head []byte) error {
+		if t := bytes.TrimLeft(head, " \t\r\n\ufeff"); len(t) > 0 && t[0] != '{' {
+			return fmt.Errorf("not an MCUNet JSON config: it does not start with '{'")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, &Error{File: fileLabel(path), Msg: err.Error()}
+	}
+	return data, nil
 }
 
 // Parse builds the graph of a config. name is the file name (used in errors, for

@@ -32,7 +32,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"unicode"
@@ -45,11 +44,26 @@ import (
 func Load(path string) (*models.Graph, error) {
 	base := filepath.Base(path)
 	name := strings.TrimSuffix(base, filepath.Ext(base))
-	data, err := os.ReadFile(path)
+	data, err := models.ReadFile(path, ".tflite model", MaxFileBytes, "tflite.MaxFileBytes", checkIdentifier)
 	if err != nil {
 		return nil, wrap(path, err)
 	}
 	return parse(data, name, path)
+}
+
+// MaxFileBytes caps the size of a .tflite file Load reads. A model that runs on
+// a Cortex-M keeps its weights in Flash, at most 2–16 MiB on today's parts, so
+// 64 MiB leaves room for any of them and keeps a wrong or sparse multi-gigabyte
+// file from being read at all.
+const MaxFileBytes = 64 << 20
+
+// checkIdentifier refuses a file whose header lacks TFLite's flatbuffer file
+// identifier before the rest of it is read.
+func checkIdentifier(head []byte) error {
+	if len(head) >= 8 && string(head[4:8]) != fileIdentifier {
+		return fmt.Errorf("not a TFLite model: flatbuffer file identifier is %q, want %q", head[4:8], fileIdentifier)
+	}
+	return nil
 }
 
 // Parse imports a .tflite flatbuffer held in memory; name becomes the graph
