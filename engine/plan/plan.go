@@ -42,6 +42,11 @@ type Options struct {
 	// bytes: identical lifetimes count as overlapping and a stride-2 in-place
 	// buffer keeps its whole output, not a quarter (claims.md §7.4, §7.5).
 	Strict bool
+	// ArenaLimit is the address space, in bytes, of the TinyEngine planner's
+	// first-fit allocator; 0 means TinyEngine's own default of 10 MiB
+	// (DefaultArenaLimit). It is a limit of the planner, not of a board: raise
+	// it to plan a model whose buffers do not fit in 10 MiB (CLI --arena-limit).
+	ArenaLimit int
 }
 
 // Plan is a memory plan for one model.
@@ -227,7 +232,7 @@ func (prog *Program) Plan(opt Options) (*Plan, error) {
 		if opt.Patches != 0 || opt.SplitOp != 0 || opt.SplitBlock != 0 {
 			return nil, fmt.Errorf("--auto searches the schedule itself; drop --patches/--split-op/--split-block")
 		}
-		return prog.autoPlan(opt.Planner, opt.Sound, opt.Strict, opt.NoLayers)
+		return prog.autoPlan(opt)
 	}
 	if opt.Patches < 0 {
 		return nil, fmt.Errorf("--patches must be at least 1, got %d", opt.Patches)
@@ -265,11 +270,12 @@ func validPlanner(name string) bool {
 
 // planOpt plans one schedule with the options' planner and flags.
 func (prog *Program) planOpt(opt Options, patches, split int) (*Plan, error) {
-	return prog.plan(opt.Planner, patches, split, opt.Strict, opt.NoLayers)
+	return prog.plan(opt, patches, split)
 }
 
-// plan runs one planner on one schedule; patches == 0 is layer-based.
-func (prog *Program) plan(planner string, patches, split int, strict, noLayers bool) (*Plan, error) {
+// plan runs the options' planner on one schedule; patches == 0 is layer-based.
+func (prog *Program) plan(opt Options, patches, split int) (*Plan, error) {
+	planner, strict, noLayers := opt.Planner, opt.Strict, opt.NoLayers
 	steps := prog.Steps
 	var info *PatchInfo
 	if patches > 0 {
@@ -298,7 +304,7 @@ func (prog *Program) plan(planner string, patches, split int, strict, noLayers b
 		pl.Arena = maxOf(live)
 	case PlannerTinyEngine:
 		var err error
-		live, err = tinyEnginePlace(prog, steps, split, strict, pl)
+		live, err = tinyEnginePlace(prog, steps, split, strict, opt.ArenaLimit, pl)
 		if err != nil {
 			return nil, err
 		}
@@ -333,11 +339,12 @@ func (prog *Program) splitBlockOf(split int) int {
 	return s[split].Block
 }
 
-func (prog *Program) autoPlan(planner string, sound, strict, noLayers bool) (*Plan, error) {
+func (prog *Program) autoPlan(opt Options) (*Plan, error) {
+	planner, sound := opt.Planner, opt.Sound
 	if planner == PlannerAct || planner == PlannerTFLM {
 		return nil, fmt.Errorf("--auto searches patch schedules, which planner %s does not model; use analytic or tinyengine", planner)
 	}
-	best, err := prog.plan(planner, 0, 0, strict, noLayers)
+	best, err := prog.plan(opt, 0, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -345,7 +352,7 @@ func (prog *Program) autoPlan(planner string, sound, strict, noLayers bool) (*Pl
 	for p := 1; p <= 4; p++ {
 		for k := 1; k < len(prog.Steps); k++ {
 			c := Candidate{Schedule: "patch", Patches: p, SplitOp: k, SplitBlock: prog.splitBlockOf(k)}
-			pl, err := prog.plan(planner, p, k, strict, noLayers)
+			pl, err := prog.plan(opt, p, k)
 			if err != nil {
 				c.Error = err.Error()
 				cands = append(cands, c)

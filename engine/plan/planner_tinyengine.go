@@ -8,9 +8,10 @@ import (
 	"mcusim/models"
 )
 
-// tinyEngineLimit is the scheduler's address-space bound (10 MiB default of
-// TinyEngine `GeneralMemoryScheduler`, claims.md §7.5).
-const tinyEngineLimit = 10 << 20
+// DefaultArenaLimit is the TinyEngine scheduler's address-space bound (the 10 MiB
+// default of TinyEngine's `GeneralMemoryScheduler`, claims.md §7.5), used when
+// Options.ArenaLimit is 0.
+const DefaultArenaLimit = 10 << 20
 
 // rect is one TinyEngine allocation: a buffer live over steps [start, end).
 type rect struct {
@@ -62,7 +63,7 @@ func align4(n int) int { return (n + 3) &^ 3 }
 // address with TinyEngine's strict lifetime-overlap test. In patch mode (split > 0)
 // the buffers read by the per-layer stage are renamed and live from step 0 (§7.3).
 // It fills pl.Arena and pl.Buffers and returns the bytes live at each step.
-func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, pl *Plan) ([]int, error) {
+func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, limit int, pl *Plan) ([]int, error) {
 	n := len(steps)
 	ng := prog.Groups
 	sc := placeScratchPool.Get().(*placeScratch)
@@ -184,8 +185,11 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, pl *Pl
 		}
 	}
 	sc.rects = rects
-	if err := firstFit(rects, tinyEngineLimit, strict, sc); err != nil {
-		return nil, fmt.Errorf("model %s: %v", prog.Graph.Name, err)
+	if limit <= 0 {
+		limit = DefaultArenaLimit
+	}
+	if err := firstFit(rects, limit, strict, sc); err != nil {
+		return nil, fmt.Errorf("model %s: %v: %s", prog.Graph.Name, err, limitNote(limit))
 	}
 	// One allocation for the results' int arrays: the bytes live per step,
 	// each step's output buffer and every step's input buffers.
@@ -237,6 +241,14 @@ func overlaps(a, b *rect, strict bool) bool {
 	}
 	return (a.start < b.start && b.start < a.end) || (a.start < b.end && b.end < a.end) ||
 		(b.start < a.start && a.start < b.end) || (b.start < a.end && a.end < b.end)
+}
+
+// limitNote explains firstFit's limit: mcusim's own, not a board's.
+func limitNote(limit int) string {
+	if limit == DefaultArenaLimit {
+		return "10 MiB is the address space of mcusim's TinyEngine planner (TinyEngine's scheduler default), not a board's SRAM; raise it with --arena-limit MiB (plan.Options.ArenaLimit)"
+	}
+	return fmt.Sprintf("%d bytes is the planner address space set with --arena-limit (plan.Options.ArenaLimit), not a board's SRAM; raise it", limit)
 }
 
 // firstFit places rectangles largest first (ties in creation order) at the lowest
