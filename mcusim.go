@@ -63,12 +63,33 @@ func ParseStyle(name string) (Style, error) { return kernels.ParseStyle(name) }
 
 // LoadModel resolves a model: a path ending in .tflite or .json, otherwise a
 // built-in zoo name (mcunet-in3, mbv2-w0.35-r144, ...).
-func LoadModel(spec string) (*Graph, error) {
-	switch strings.ToLower(filepath.Ext(spec)) {
+func LoadModel(spec string) (*Graph, error) { return LoadModelWith(spec, LoadOptions{}) }
+
+// LoadOptions qualify how a model source is read.
+type LoadOptions struct {
+	// Bits is the bit width of an MCUNet JSON config, 8 or 4. The JSON has no
+	// bit-width field; 0 keeps the documented default: 4 when the file name
+	// contains "int4" (the MCUNet model server's naming), else 8. Other sources
+	// refuse a non-zero Bits: their bit width is in the model.
+	Bits int
+}
+
+// LoadModelWith is LoadModel with options.
+func LoadModelWith(spec string, opt LoadOptions) (*Graph, error) {
+	ext := strings.ToLower(filepath.Ext(spec))
+	if opt.Bits != 0 {
+		if ext != ".json" {
+			return nil, fmt.Errorf("--bits applies to MCUNet .json configs only; %s carries its own bit width", spec)
+		}
+		if opt.Bits != 4 && opt.Bits != 8 {
+			return nil, fmt.Errorf("--bits must be 8 or 4, got %d", opt.Bits)
+		}
+	}
+	switch ext {
 	case ".tflite":
 		return tflite.Load(spec)
 	case ".json":
-		return mcunetjson.Load(spec)
+		return mcunetjson.LoadWith(spec, mcunetjson.Options{Bits: opt.Bits})
 	}
 	return zoo.Load(spec)
 }

@@ -15,6 +15,8 @@ type planFlags struct {
 	model, planner               string
 	patches, splitOp, splitBlock int
 	auto, json                   bool
+	arenaLimit                   int // MiB, 0 = the planner's default
+	bits                         int
 }
 
 func (f *planFlags) register(fs *flag.FlagSet) {
@@ -25,6 +27,8 @@ func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.splitBlock, "split-block", 0, "patch stage = the first N blocks, block 0 = the stem (MCUNetV2's n)")
 	fs.BoolVar(&f.auto, "auto", false, "search p in 1..4 and every split; keep the lowest peak (ties: lowest MAC overhead)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object")
+	fs.IntVar(&f.arenaLimit, "arena-limit", 0, "address space of the tinyengine planner in MiB (0 = TinyEngine's 10 MiB default); a limit of mcusim, not of a board")
+	fs.IntVar(&f.bits, "bits", 0, "bit width of an MCUNet .json model: 8 or 4 (default: 4 when the file name contains \"int4\", else 8)")
 }
 
 // load loads the model; the schedule flags are checked where they are used,
@@ -35,7 +39,11 @@ func (f *planFlags) load() (*mcusim.Graph, mcusim.PlanOptions, error) {
 	if f.model == "" {
 		return nil, opt, usagef("--model is required (a zoo name, .tflite or .json path; see mcusim models)")
 	}
-	g, err := mcusim.LoadModel(f.model)
+	if f.arenaLimit < 0 || f.arenaLimit > 1<<20 {
+		return nil, opt, usagef("--arena-limit must be between 0 (default) and 1048576 MiB, got %d", f.arenaLimit)
+	}
+	opt.ArenaLimit = f.arenaLimit << 20
+	g, err := mcusim.LoadModelWith(f.model, mcusim.LoadOptions{Bits: f.bits})
 	return g, opt, err
 }
 

@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -107,7 +108,10 @@ func readFile(path string) ([]byte, error) {
 		}
 		return nil
 	})
-	if err != nil {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return nil, fmt.Errorf("mcunetjson: %w", err)
+	} else if err != nil {
 		return nil, &Error{File: fileLabel(path), Msg: err.Error()}
 	}
 	return data, nil
