@@ -350,7 +350,7 @@ func TestPriceEachEqualsCountThenPrice(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				two, err := sim.Price(pl, sim.ExecsOfCounts(c), sim.PriceOptions{Board: b, Style: style})
+				two, err := sim.Price(pl, c.Blocks, sim.PriceOptions{Board: b, Style: style})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 
 	"mcusim/engine/codegen"
+	"mcusim/engine/kernels"
 	"mcusim/engine/plan"
 	"mcusim/engine/ref"
 	"mcusim/mem"
@@ -176,7 +177,7 @@ func runCompiled(ctx context.Context, comp *codegen.Compiled, inputs [][]byte, r
 // countByExecution runs the kernels of a plan (no reference executor: only
 // the block counts are wanted, which do not depend on the input values) and
 // returns their executions for pricing.
-func countByExecution(ctx context.Context, g *Graph, pl *Plan, style Style, r *wasmrun.Runner) ([]sim.BlockExec, error) {
+func countByExecution(ctx context.Context, g *Graph, pl *Plan, style Style, r *wasmrun.Runner) ([]kernels.BlockCount, error) {
 	comp, err := codegen.Compile(g, pl, codegen.CompileOptions{Style: style})
 	if err != nil {
 		return nil, err

@@ -51,7 +51,7 @@ func oneShot(g *models.Graph, b *mcusim.Board, style mcusim.Style, opt plan.Opti
 	if err != nil {
 		return nil, "", nil, err
 	}
-	est, err := sim.Price(pl, sim.ExecsOfCounts(c), sim.PriceOptions{Board: b, Style: style})
+	est, err := sim.Price(pl, c.Blocks, sim.PriceOptions{Board: b, Style: style})
 	return pl, note, est, err
 }
 

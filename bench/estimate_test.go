@@ -47,7 +47,7 @@ func BenchmarkEstimate(b *testing.B) {
 	})
 	pl, _ := prog.Plan(opt)
 	c, _ := count.Count(pl, po.Style)
-	execs := sim.ExecsOfCounts(c)
+	execs := c.Blocks
 	b.Run("plan", func(b *testing.B) {
 		for b.Loop() {
 			prog.Plan(opt)

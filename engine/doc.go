@@ -12,6 +12,23 @@
 //   - count: the closed-form block counts and traffic, equal to a run's.
 //   - ref: the reference executor, TFLite's int8 kernels in plain Go.
 //
+// Adding a kernel takes one block table, one generator and one set of trip
+// counts:
+//
+//  1. kernels: a Kernel constant, its BlockSpec table in specs (kind, the
+//     bytes each execution moves per region as Sizes of the step, elements
+//     per execution), new BlockKinds with their names, their instruction mix
+//     per style in mixes (with sources), and the case in Choose (and
+//     ScratchNeed if it writes sbuf).
+//  2. codegen: the generator, which registers its blocks with addBlocks and
+//     counts them (kfn.count) inside the loops it emits, and its case in
+//     genStep.
+//  3. count: the closed-form trip count of each block, in table order, passed
+//     to emit, and its case in step.
+//
+// sim/count_test.go then proves the trip counts equal the executed ones, and
+// kernels' tests that every block has a mix.
+//
 // This package itself has no code. See RATIONALE.md for why WASM, why block
 // counting and why these planners.
 package engine

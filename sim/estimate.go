@@ -12,30 +12,12 @@ import (
 	"mcusim/sim/wasmrun"
 )
 
-// BlockExec is how often one generated basic block ran, from an execution
-// (Compiled.Blocks with wasmrun.Result.Counts) or from the closed form (count.Count).
-type BlockExec struct {
-	Step   int
-	Name   string
-	Per    int
-	Count  uint64
-	Access []kernels.Access
-}
-
 // ExecsOf pairs a module's blocks with a run's counts.
-func ExecsOf(c *codegen.Compiled, res *wasmrun.Result) []BlockExec {
-	out := make([]BlockExec, len(c.Blocks))
+func ExecsOf(c *codegen.Compiled, res *wasmrun.Result) []kernels.BlockCount {
+	out := make([]kernels.BlockCount, len(c.Blocks))
 	for i, b := range c.Blocks {
-		out[i] = BlockExec{Step: b.Step, Name: b.Name, Per: b.Per, Count: res.Counts[i], Access: b.Access}
-	}
-	return out
-}
-
-// ExecsOfCounts turns the closed-form counts into block executions.
-func ExecsOfCounts(c *count.Counts) []BlockExec {
-	out := make([]BlockExec, len(c.Blocks))
-	for i, b := range c.Blocks {
-		out[i] = BlockExec{Step: b.Step, Name: b.Name, Per: b.Per, Count: b.Count, Access: b.Access}
+		b.Count = res.Counts[i]
+		out[i] = b
 	}
 	return out
 }
@@ -93,12 +75,12 @@ type PriceOptions struct {
 // Latency = cycles / clock; energy = the board's power × latency
 // (cortex-m.md §8: power is nearly constant per board, E = P·t). For many
 // estimates on one board use a Pricer.
-func Price(pl *plan.Plan, execs []BlockExec, opt PriceOptions) (*Estimate, error) {
+func Price(pl *plan.Plan, blocks []kernels.BlockCount, opt PriceOptions) (*Estimate, error) {
 	p, err := NewPricer(opt)
 	if err != nil {
 		return nil, err
 	}
-	return p.Price(pl, execs)
+	return p.Price(pl, blocks)
 }
 
 // Pricer prices plans for one board, clock and kernel style; it keeps the core
@@ -108,7 +90,7 @@ type Pricer struct {
 	opt   PriceOptions
 	core  *isa.Table
 	cal   Calibration
-	mixes map[string]*pricedKind
+	mixes [kernels.NumBlockKinds]*pricedKind // resolved on first use
 	cmKey [3]int
 	cm    *mem.CostModel
 }
@@ -138,18 +120,18 @@ func NewPricerWith(opt PriceOptions, cal Calibration) (*Pricer, error) {
 			return nil, fmt.Errorf("board %s cost overrides: %v", b.ID, err)
 		}
 	}
-	return &Pricer{opt: opt, core: core, cal: cal, mixes: map[string]*pricedKind{}, cmKey: [3]int{-1}}, nil
+	return &Pricer{opt: opt, core: core, cal: cal, cmKey: [3]int{-1}}, nil
 }
 
-// Price prices one plan's block executions.
-func (p *Pricer) Price(pl *plan.Plan, execs []BlockExec) (*Estimate, error) {
+// Price prices one plan's block executions (an execution's, ExecsOf, or the
+// closed form's, count.Counts.Blocks).
+func (p *Pricer) Price(pl *plan.Plan, blocks []kernels.BlockCount) (*Estimate, error) {
 	st, err := p.begin(pl)
 	if err != nil {
 		return nil, err
 	}
-	for i := range execs {
-		e := &execs[i]
-		st.add(e.Step, kernels.MixKind(e.Name), e.Per, e.Count, e.Access)
+	for i := range blocks {
+		st.add(&blocks[i])
 	}
 	return st.finish()
 }
@@ -204,20 +186,24 @@ func (p *Pricer) begin(pl *plan.Plan) (*pricing, error) {
 }
 
 // add charges one block: count × (core cycles of its mix + memory stalls).
-func (st *pricing) add(step int, kind string, per int, count uint64, access []kernels.Access) {
-	if count == 0 || st.err != nil {
+func (st *pricing) add(b *kernels.BlockCount) {
+	if b.Count == 0 || st.err != nil {
 		return
 	}
-	p := st.p
-	pk := p.mixes[kind]
+	p, step, per, count, access := st.p, b.Step, b.Per, b.Count, b.Access
+	if b.Kind >= kernels.NumBlockKinds {
+		st.err = fmt.Errorf("operator %d: block kind %d is unknown", step, b.Kind)
+		return
+	}
+	pk := p.mixes[b.Kind]
 	if pk == nil {
-		base, pm, err := kernels.StyleMix(p.opt.Style, kind)
+		base, pm, err := kernels.StyleMix(p.opt.Style, b.Kind)
 		if err != nil {
 			st.err = fmt.Errorf("operator %d: %v", step, err)
 			return
 		}
 		pk = &pricedKind{base: base, per: pm, core: map[int]float64{}}
-		p.mixes[kind] = pk
+		p.mixes[b.Kind] = pk
 	}
 	coreCyc, ok := pk.core[per]
 	if !ok {

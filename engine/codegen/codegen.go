@@ -15,18 +15,6 @@ import (
 	"mcusim/models"
 )
 
-// Block is one basic block of a generated kernel: the unit the cycle model prices
-// and the runner counts.
-type Block struct {
-	ID     int              `json:"id"`
-	Step   int              `json:"step"` // executed step (operator), −1 for the driver
-	Name   string           `json:"name"` // e.g. "op3.conv.mac2x2"
-	Access []kernels.Access `json:"-"`
-	// Per is the number of elements one execution handles when the block's
-	// Cortex-M code loops inside it (an im2col tap copies Cin values); 1 otherwise.
-	Per int `json:"per,omitempty"`
-}
-
 // CompileOptions select the kernel style and the instrumentation level.
 type CompileOptions struct {
 	Style kernels.Style
@@ -47,7 +35,7 @@ type Slot struct {
 // Compiled is a generated WebAssembly module and what a runner needs to drive it.
 type Compiled struct {
 	Wasm     []byte
-	Blocks   []Block
+	Blocks   []kernels.BlockCount // the basic blocks, Count 0; a run's counts are Result.Counts
 	Style    kernels.Style
 	Verify   bool
 	Plan     *plan.Plan
@@ -103,7 +91,7 @@ type codegen struct {
 	lay  Layout
 
 	flash  []byte // the Flash image (weights, biases, tables)
-	blocks []Block
+	blocks []kernels.BlockCount
 
 	fnRequant, fnClaim, fnRelease, fnCheck uint32
 	fnHost                                 uint32
@@ -131,14 +119,22 @@ func (cg *codegen) addFlashI32(v []int32) uint32 {
 	return cg.addFlash(b)
 }
 
-// newBlock registers a basic block and returns its id.
-func (cg *codegen) newBlock(step int, name string, acc ...kernels.Access) int {
-	id := len(cg.blocks)
-	if step >= 0 {
-		name = fmt.Sprintf("op%d.%s", step, name)
+// addBlocks registers the blocks of kernel k for step i from its block table
+// (kernels.Spec) and returns their ids by kind.
+func (cg *codegen) addBlocks(i int, k kernels.Kernel) (ids [kernels.NumBlockKinds]int) {
+	specs := kernels.Spec(k, cg.ex.Steps[i].Kind)
+	for j := range specs {
+		ids[specs[j].Kind] = cg.addBlock(i, &specs[j], -1)
 	}
-	cg.blocks = append(cg.blocks, Block{ID: id, Step: step, Name: name, Access: acc, Per: 1})
-	return id
+	return ids
+}
+
+// addBlock registers one block of step i from its spec (index: the input of a
+// concatenation copy, −1 otherwise) and returns its id.
+func (cg *codegen) addBlock(i int, sp *kernels.BlockSpec, index int) int {
+	b, _ := sp.Block(cg.ex, i, index, nil)
+	cg.blocks = append(cg.blocks, b)
+	return len(cg.blocks) - 1
 }
 
 // bufAddr is the absolute address of a plan buffer.

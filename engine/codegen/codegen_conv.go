@@ -7,7 +7,6 @@ import (
 	"mcusim/engine/codegen/wasm"
 	"mcusim/engine/kernels"
 	"mcusim/engine/plan"
-	"mcusim/mem"
 	"mcusim/models"
 )
 
@@ -121,9 +120,8 @@ func (cg *codegen) genConvPlain(i int, k *stepKernel, f *kfn) {
 	H, W := full.Ins[0].H, full.Ins[0].W
 	inW, cin := s.Ins[0].W, s.Cin
 	dh, dw := max(s.Op.DilationH, 1), max(s.Op.DilationW, 1)
-	bPixel := cg.newBlock(i, "conv.pixel", kernels.Access{Region: mem.RegionFlash, Read: 12, Write: 0}, kernels.Access{Region: mem.RegionArena, Read: 0, Write: 1})
-	bTap := cg.newBlock(i, "conv.tap")
-	bMAC := cg.newBlock(i, "conv.mac", kernels.Access{Region: mem.RegionFlash, Read: 1, Write: 0}, kernels.Access{Region: mem.RegionArena, Read: 1, Write: 0})
+	ids := cg.addBlocks(i, kernels.KernelConvPlain)
+	bPixel, bTap, bMAC := ids[kernels.ConvPixel], ids[kernels.ConvTap], ids[kernels.ConvMAC]
 	y, x, oc, ky, kx, ic := f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
 	iy, ix, acc, ain, aw, aout := f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
 	inBase := int32(cg.bufAddr(cg.ex.In[i][0]))
@@ -225,32 +223,22 @@ func (cg *codegen) scratchNeed(i int) int {
 // larger than 1×1) or straight from the int8 input (CMSIS-NN 1×1, mat_mult_nt_t).
 // Blocks: im2col (one tap of one column), mac (one k of a 2×2, 2×1, 1×2 or 1×1
 // tile), out (requantize and store one output).
-func (cg *codegen) genConvTiled(i int, k *stepKernel, f *kfn) {
+func (cg *codegen) genConvTiled(i int, kern kernels.Kernel, k *stepKernel, f *kfn) {
 	s, full := &cg.ex.Steps[i], &cg.ex.Full[i]
 	inT, outT := cg.inTag(i, 0), cg.outTag(i)
 	H, W := full.Ins[0].H, full.Ins[0].W
 	inW, cin := s.Ins[0].W, s.Cin
 	K := s.KH * s.KW * cin
 	dh, dw := max(s.Op.DilationH, 1), max(s.Op.DilationW, 1)
-	im2col := kernels.Im2col(cg.opt.Style, s)
+	im2col := kern == kernels.KernelConvTiled
 	inBase := int32(cg.bufAddr(cg.ex.In[i][0]))
 	outBase := int32(cg.bufAddr(cg.ex.Out[i]))
 	sbuf := int32(cg.lay.Scratch)
 
-	bIm2col := cg.newBlock(i, "conv.im2col", kernels.Access{Region: mem.RegionArena, Read: cin, Write: 0}, kernels.Access{Region: mem.RegionScratch, Read: 0, Write: 2 * cin})
-	bPad := cg.newBlock(i, "conv.im2col_pad", kernels.Access{Region: mem.RegionScratch, Read: 0, Write: 2 * cin})
-	cg.blocks[bIm2col].Per, cg.blocks[bPad].Per = cin, cin
-	srcAcc := kernels.Access{Region: mem.RegionScratch, Read: 2, Write: 0}
-	if !im2col {
-		srcAcc = kernels.Access{Region: mem.RegionArena, Read: 1, Write: 0}
-	}
-	bMAC := map[[2]int]int{}
-	for _, t := range [][2]int{{2, 2}, {1, 2}, {2, 1}, {1, 1}} { // {pixels, channels}
-		acc := srcAcc
-		acc.Read *= t[0]
-		bMAC[t] = cg.newBlock(i, fmt.Sprintf("conv.mac%dx%d", t[0], t[1]), acc, kernels.Access{Region: mem.RegionFlash, Read: t[1], Write: 0})
-	}
-	bOut := cg.newBlock(i, "conv.out", kernels.Access{Region: mem.RegionFlash, Read: 12, Write: 0}, kernels.Access{Region: mem.RegionArena, Read: 0, Write: 1})
+	ids := cg.addBlocks(i, kern)
+	bIm2col, bPad, bOut := ids[kernels.ConvIm2col], ids[kernels.ConvIm2colPad], ids[kernels.ConvOut]
+	bMAC := map[[2]int]int{ // {pixels, channels}
+		{2, 2}: ids[kernels.ConvMAC2x2], {1, 2}: ids[kernels.ConvMAC1x2], {2, 1}: ids[kernels.ConvMAC2x1], {1, 1}: ids[kernels.ConvMAC1x1]}
 
 	y, xp, x, oc, ocp, ky, kx, ic, kk := f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
 	iy, ix, a, dst, aw0, aw1 := f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()

@@ -4,7 +4,6 @@ import (
 	"mcusim/engine/codegen/wasm"
 	"mcusim/engine/kernels"
 	"mcusim/engine/plan"
-	"mcusim/mem"
 )
 
 // genDepthwisePlane is TinyEngine's in-place depthwise convolution
@@ -26,10 +25,8 @@ func (cg *codegen) genDepthwisePlane(i int, k *stepKernel, f *kfn) {
 	inBase := int32(cg.bufAddr(cg.ex.In[i][0]))
 	outBase := int32(cg.bufAddr(cg.ex.Out[i]))
 	sbuf := int32(cg.lay.Scratch)
-	bPlane := cg.newBlock(i, "dw.plane", kernels.Access{Region: mem.RegionScratch, Read: 0, Write: 2})
-	bPlaneIn := cg.newBlock(i, "dw.plane_load", kernels.Access{Region: mem.RegionArena, Read: 1, Write: 0})
-	bPixel := cg.newBlock(i, "dw.pixel", kernels.Access{Region: mem.RegionFlash, Read: 12, Write: 0}, kernels.Access{Region: mem.RegionArena, Read: 0, Write: 1})
-	bTap := cg.newBlock(i, "dw.tap", kernels.Access{Region: mem.RegionScratch, Read: 2, Write: 0}, kernels.Access{Region: mem.RegionFlash, Read: 1, Write: 0})
+	ids := cg.addBlocks(i, kernels.KernelDepthwisePlane)
+	bPlane, bPlaneIn, bPixel, bTap := ids[kernels.DWPlane], ids[kernels.DWPlaneLoad], ids[kernels.DWPixel], ids[kernels.DWTap]
 
 	c, pr, pc, iy, ix, a, dst := f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
 	y, x, ky, kx, acc, ap := f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
@@ -109,8 +106,8 @@ func (cg *codegen) genDepthwisePlain(i int, k *stepKernel, f *kfn) {
 	dh, dw := max(s.Op.DilationH, 1), max(s.Op.DilationW, 1)
 	inBase := int32(cg.bufAddr(cg.ex.In[i][0]))
 	outBase := int32(cg.bufAddr(cg.ex.Out[i]))
-	bPixel := cg.newBlock(i, "dw.pixel", kernels.Access{Region: mem.RegionFlash, Read: 12, Write: 0}, kernels.Access{Region: mem.RegionArena, Read: 0, Write: 1})
-	bMAC := cg.newBlock(i, "dw.mac", kernels.Access{Region: mem.RegionArena, Read: 1, Write: 0}, kernels.Access{Region: mem.RegionFlash, Read: 1, Write: 0})
+	ids := cg.addBlocks(i, kernels.KernelDepthwisePlain)
+	bPixel, bMAC := ids[kernels.DWPixel], ids[kernels.DWMAC]
 	y, x, ic, m, oc, ky, kx, iy, ix, acc, a, aw := f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
 	f.forN(y, s.Out.H, func() {
 		f.forN(x, s.Out.W, func() {

@@ -7,7 +7,6 @@ import (
 	"mcusim/engine/codegen/wasm"
 	"mcusim/engine/kernels"
 	"mcusim/engine/ref"
-	"mcusim/mem"
 )
 
 // Host operators. SOFTMAX (gemmlowp fixed-point exp and reciprocal),
@@ -33,12 +32,7 @@ func (cg *codegen) importHost() {
 // genHostStep emits a host operator's function.
 func (cg *codegen) genHostStep(i int, f *kfn) {
 	s := &cg.ex.Steps[i]
-	in, out := 0, 0
-	for _, a := range s.Ins {
-		in += a.Bytes()
-	}
-	out = s.Out.Bytes()
-	b := cg.newBlock(i, "host."+s.Kind.String(), kernels.Access{Region: mem.RegionArena, Read: in, Write: out})
+	b := cg.addBlocks(i, kernels.KernelHost)[kernels.Spec(kernels.KernelHost, s.Kind)[0].Kind]
 	f.count(b)
 	f.c.I32Const(int32(i))
 	f.c.Call(cg.fnHost)

@@ -6,7 +6,6 @@ import (
 
 	"mcusim/engine/kernels"
 	"mcusim/engine/plan"
-	"mcusim/mem"
 	"mcusim/models"
 )
 
@@ -125,8 +124,8 @@ func (cg *codegen) genMean(i int, k *stepKernel, f *kfn) {
 	inT, outT := cg.inTag(i, 0), cg.outTag(i)
 	inBase := int32(cg.bufAddr(cg.ex.In[i][0]))
 	outBase := int32(cg.bufAddr(cg.ex.Out[i]))
-	bOut := cg.newBlock(i, "mean.out", kernels.Access{Region: mem.RegionArena, Read: 0, Write: 1})
-	bElem := cg.newBlock(i, "mean.elem", kernels.Access{Region: mem.RegionArena, Read: 1, Write: 0})
+	ids := cg.addBlocks(i, kernels.KernelMean)
+	bOut, bElem := ids[kernels.MeanOut], ids[kernels.MeanElem]
 	idx := [4]uint32{f.i32(), f.i32(), f.i32(), f.i32()}
 	a, acc, o := f.i32(), f.i32(), f.i32()
 	f.c.I32Const(outBase)

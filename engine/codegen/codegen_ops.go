@@ -5,7 +5,6 @@ import (
 
 	"mcusim/engine/kernels"
 	"mcusim/engine/plan"
-	"mcusim/mem"
 	"mcusim/models"
 )
 
@@ -39,42 +38,36 @@ func (cg *codegen) prepare(i int) (stepKernel, error) {
 // genStep generates the function of step i in the configured style.
 func (cg *codegen) genStep(i int, k *stepKernel) error {
 	s := &cg.ex.Steps[i]
+	kern, err := kernels.Choose(cg.opt.Style, s, cg.ex.In[i][0] == cg.ex.Out[i])
+	if err != nil {
+		return err
+	}
 	// Scratch accesses are not shadow-checked: a kernel that needs more than
 	// the plan's sbuf + kbuf would silently overwrite what follows (the input
 	// image, the shadow, the counters), so such a plan is refused here.
-	if need := kernels.ScratchNeed(cg.opt.Style, &cg.ex.Steps[i], cg.ex.In[i][0] == cg.ex.Out[i]); need > cg.lay.ScratchBytes {
+	if need := kernels.ScratchNeed(kern, s); need > cg.lay.ScratchBytes {
 		return fmt.Errorf("the kernel needs %d bytes of scratch, the plan provides %d (sbuf %d + kbuf %d)", need, cg.lay.ScratchBytes, cg.plan.SBuf, cg.plan.KBuf)
 	}
 	f := cg.newFn(numStepParams)
-	switch {
-	case kernels.Host(s.Kind):
+	switch kern {
+	case kernels.KernelHost:
 		cg.genHostStep(i, f)
-		k.fn = f.add(fmt.Sprintf("op%d_%s", i, s.Kind), stepParamTypes, nil)
-		return nil
-	}
-	switch s.Kind {
-	case models.Conv2D, models.FullyConnected:
-		if cg.opt.Style == kernels.StyleTFLMRef {
-			cg.genConvPlain(i, k, f)
-		} else {
-			cg.genConvTiled(i, k, f)
-		}
-	case models.DepthwiseConv2D:
-		if cg.ex.In[i][0] == cg.ex.Out[i] {
-			cg.genDepthwisePlane(i, k, f)
-		} else {
-			cg.genDepthwisePlain(i, k, f)
-		}
-	case models.Add, models.Mul:
+	case kernels.KernelConvPlain:
+		cg.genConvPlain(i, k, f)
+	case kernels.KernelConvTiled, kernels.KernelConvDirect:
+		cg.genConvTiled(i, kern, k, f)
+	case kernels.KernelDepthwisePlane:
+		cg.genDepthwisePlane(i, k, f)
+	case kernels.KernelDepthwisePlain:
+		cg.genDepthwisePlain(i, k, f)
+	case kernels.KernelElementwise:
 		cg.genElementwise(i, k, f)
-	case models.AveragePool, models.MaxPool:
+	case kernels.KernelPool:
 		cg.genPool(i, k, f)
-	case models.Concat:
+	case kernels.KernelConcat:
 		cg.genConcat(i, k, f)
-	case models.Mean:
+	case kernels.KernelMean:
 		cg.genMean(i, k, f)
-	default:
-		return fmt.Errorf("%s cannot be executed yet", s.Kind)
 	}
 	k.fn = f.add(fmt.Sprintf("op%d_%s", i, s.Kind), stepParamTypes, nil)
 	return nil
@@ -191,15 +184,7 @@ func (cg *codegen) genElementwise(i int, k *stepKernel, f *kfn) {
 	chain := cg.ewChains[k.extra[0]]
 	outT := cg.outTag(i)
 	C := s.Out.C
-	reads := 0
-	for _, e := range chain {
-		for _, o := range []ewOperand{e.a, e.b} {
-			if o.act >= 0 {
-				reads++
-			}
-		}
-	}
-	bElem := cg.newBlock(i, "ew.elem", kernels.Access{Region: mem.RegionArena, Read: reads, Write: 1}, kernels.Access{Region: mem.RegionFlash, Read: 4 * len(chain), Write: 0})
+	bElem := cg.addBlocks(i, kernels.KernelElementwise)[kernels.EWElem]
 	y, x, c, a, v, w, r := f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
 	outBase := int32(cg.bufAddr(cg.ex.Out[i]))
 	// load pushes operand o at (y, x, c) of the output window.
@@ -325,8 +310,8 @@ func (cg *codegen) genPool(i int, k *stepKernel, f *kfn) {
 	avg := s.Kind == models.AveragePool
 	inBase := int32(cg.bufAddr(cg.ex.In[i][0]))
 	outBase := int32(cg.bufAddr(cg.ex.Out[i]))
-	bOut := cg.newBlock(i, "pool.out", kernels.Access{Region: mem.RegionArena, Read: 0, Write: 1})
-	bTap := cg.newBlock(i, "pool.tap", kernels.Access{Region: mem.RegionArena, Read: 1, Write: 0})
+	ids := cg.addBlocks(i, kernels.KernelPool)
+	bOut, bTap := ids[kernels.PoolOut], ids[kernels.PoolTap]
 	y, x, c, ky, kx, iy, ix, a, acc, cnt, t := f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
 	f.forN(y, s.Out.H, func() {
 		f.forN(x, s.Out.W, func() {
@@ -413,8 +398,7 @@ func (cg *codegen) genConcat(i int, k *stepKernel, f *kfn) {
 	p, a, d, c, v := f.i32(), f.i32(), f.i32(), f.i32(), f.i32()
 	off := 0
 	for j, in := range s.Ins {
-		bCopy := cg.newBlock(i, fmt.Sprintf("concat.copy%d", j), kernels.Access{Region: mem.RegionArena, Read: in.C, Write: in.C})
-		cg.blocks[bCopy].Per = in.C
+		bCopy := cg.addBlock(i, &kernels.Spec(kernels.KernelConcat, s.Kind)[0], j)
 		base := int32(cg.bufAddr(cg.ex.In[i][j]))
 		tag := cg.inTag(i, j)
 		f.forN(p, s.Out.H*s.Out.W, func() {

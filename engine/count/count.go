@@ -7,13 +7,11 @@ package count
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"sync"
 
 	"mcusim/engine/kernels"
 	"mcusim/engine/plan"
 	"mcusim/mem"
-	"mcusim/models"
 )
 
 // Count is the closed-form twin of Compile followed by one run of the module
@@ -79,7 +77,6 @@ func count(pl *plan.Plan, style kernels.Style, visit BlockVisitor) (*Counts, err
 		}
 	}
 	if visit != nil {
-		c.flushVisit()
 		return nil, nil
 	}
 	return c.finish(), nil
@@ -87,34 +84,22 @@ func count(pl *plan.Plan, style kernels.Style, visit BlockVisitor) (*Counts, err
 
 // countScratch are the reusable buffers of a Count.
 type countScratch struct {
-	prefix  []byte // "op<i>." of the step being counted
 	pending []pendingBlock
-	names   []byte
 	acc     []kernels.Access
+	// visited is the record CountEach passes to its visitor (a pointer to a
+	// local would move the counter to the heap).
+	visited *kernels.BlockCount
 }
 
-var countPool = sync.Pool{New: func() any { return new(countScratch) }}
-
-// BlockCount is one basic block of the module Compile would generate and how
-// often one run executes it. Name is the generated block's name
-// (Compiled.Blocks[i].Name, e.g. "op3.conv.mac2x2"); Access its static traffic
-// per execution. Access slices share one backing array: do not modify them.
-type BlockCount struct {
-	Step  int    `json:"step"`
-	Name  string `json:"name"`
-	Count uint64 `json:"count"`
-	// Per is Block.Per: the elements one execution handles when the Cortex-M
-	// code loops inside the block (an im2col tap, a channel copy), else 1.
-	Per    int              `json:"per,omitempty"`
-	Access []kernels.Access `json:"-"`
-}
+var countPool = sync.Pool{New: func() any { return &countScratch{visited: new(kernels.BlockCount)} }}
 
 // Counts are the block executions and memory traffic of one run.
 type Counts struct {
 	// Blocks are in the generator's registration order (step by step, and within
-	// a step in the order its kernel registers them), so Blocks[i] is
-	// Compiled.Blocks[i]; blocks that never execute are present with count 0.
-	Blocks []BlockCount `json:"blocks"`
+	// a step in the order of its kernel's block table, kernels.Spec), so
+	// Blocks[i] is Compiled.Blocks[i] with its count; blocks that never execute
+	// are present with count 0. Access slices share one backing array.
+	Blocks []kernels.BlockCount `json:"blocks"`
 	// Bytes is the traffic per region name ("flash", "arena", "scratch",
 	// "input"), with an entry for every region some block accesses, as the
 	// runner reports it.
@@ -130,16 +115,13 @@ type winOrigin struct{ y, x int }
 // passes all-zero window origins (genRun's call with w == nil).
 var layerCalls = []winOrigin{{0, 0}}
 
-// blockCounter accumulates the blocks of one Count. Names go into one byte
-// buffer, access lists into one slice and block records into a pointer-free
-// slice; finish builds the result with one allocation each instead of one per
-// block (Count runs in NAS loops).
+// blockCounter accumulates the blocks of one Count. Access lists go into one
+// slice and block records into a pointer-free slice; finish builds the result
+// with one allocation each instead of one per block (Count runs in NAS loops).
 type blockCounter struct {
 	// visit, when set, receives every block instead of the result being built
-	// (CountEach); the block just registered waits in last until its Per is known.
+	// (CountEach).
 	visit   BlockVisitor
-	last    visitBlock
-	hasLast bool
 	plan    *plan.Plan
 	ex      *plan.Execution
 	style   kernels.Style
@@ -147,17 +129,18 @@ type blockCounter struct {
 	countScratch
 }
 
-// pendingBlock is a registered block before finish: where its name and access
-// list end in the shared buffers.
+// pendingBlock is a registered block before finish: its record without the
+// access list, and where that list ends in the shared buffer.
 type pendingBlock struct {
-	step, per       int32
-	nameEnd, accEnd int32
-	count           uint64
+	step, index, per int32
+	kind             kernels.BlockKind
+	accEnd           int32
+	count            uint64
 }
 
 // reserve sizes the buffers for the plan: at most 7 blocks per step (the tiled
 // convolution; a concatenation has one per input), at most 2 accesses per
-// block, names of about 24 bytes. Only capacity: a wrong guess costs a copy.
+// block. Only capacity: a wrong guess costs a copy.
 func (c *blockCounter) reserve() {
 	nb := 0
 	for i := range c.ex.Steps {
@@ -165,7 +148,6 @@ func (c *blockCounter) reserve() {
 	}
 	c.pending = slices.Grow(c.pending[:0], nb)
 	c.acc = slices.Grow(c.acc[:0], 2*nb)
-	c.names = slices.Grow(c.names[:0], 24*nb)
 }
 
 // calls returns the window origins of every call of step i.
@@ -176,57 +158,39 @@ func (c *blockCounter) calls(i int) []winOrigin {
 	return layerCalls
 }
 
-// block registers a block of step i named "op<i>.<kind>[<idx>]" (newBlock's
-// naming; idx < 0 for none) with count n, in registration order.
-func (c *blockCounter) block(i int, kind string, idx int, n uint64, acc ...kernels.Access) {
+// emit registers the blocks of kernel k for step i with their trip counts,
+// given in the order of the kernel's block table (kernels.Spec).
+func (c *blockCounter) emit(i int, k kernels.Kernel, counts ...uint64) error {
+	specs := kernels.Spec(k, c.ex.Steps[i].Kind)
+	if len(counts) != len(specs) {
+		return fmt.Errorf("internal error: kernel %d has %d blocks, the closed form counts %d", k, len(specs), len(counts))
+	}
+	for j := range specs {
+		c.block(i, &specs[j], -1, counts[j])
+	}
+	return nil
+}
+
+// block registers one block of step i from its spec (index: the input of a
+// concatenation copy, −1 otherwise) with count n, in registration order.
+func (c *blockCounter) block(i int, sp *kernels.BlockSpec, index int, n uint64) {
+	lo := len(c.acc)
+	var b kernels.BlockCount
+	b, c.acc = sp.Block(c.ex, i, index, c.acc)
+	b.Count = n
 	if c.visit != nil {
-		c.flushVisit()
-		buf := c.last.acc[:0] // keep the buffer across blocks
-		// The visitor gets the mix-table key (MixKind: host.<OP> → host), as
-		// Price derives it from the block name.
-		c.last = visitBlock{step: i, kind: kernels.MixKind(kind), per: 1, count: n, acc: append(buf, acc...)}
-		c.hasLast = true
+		*c.visited = b
+		c.visit(c.visited)
+		c.acc = c.acc[:lo] // keep the buffer across blocks
 		return
 	}
-	c.names = append(append(c.names, c.prefix...), kind...)
-	if idx >= 0 {
-		c.names = strconv.AppendInt(c.names, int64(idx), 10)
-	}
-	c.acc = append(c.acc, acc...)
-	c.pending = append(c.pending, pendingBlock{step: int32(i), per: 1,
-		nameEnd: int32(len(c.names)), accEnd: int32(len(c.acc)), count: n})
+	c.pending = append(c.pending, pendingBlock{step: int32(i), index: int32(index), per: int32(b.Per),
+		kind: b.Kind, accEnd: int32(len(c.acc)), count: n})
 }
 
-// setPer sets Per of the block just registered (the generator's
-// cg.blocks[id].Per after newBlock).
-func (c *blockCounter) setPer(per int) {
-	if c.visit != nil {
-		c.last.per = per
-		return
-	}
-	c.pending[len(c.pending)-1].per = int32(per)
-}
-
-// visitBlock is a block waiting to be passed to the visitor.
-type visitBlock struct {
-	step, per int
-	kind      string
-	count     uint64
-	acc       []kernels.Access
-}
-
-func (c *blockCounter) flushVisit() {
-	if c.hasLast {
-		l := &c.last
-		c.visit(l.step, l.kind, l.per, l.count, l.acc)
-		c.hasLast = false
-	}
-}
-
-// BlockVisitor receives one block of CountEach: its step, its kind (the block
-// name without the "op<i>." prefix and input index, the key of the mix
-// tables), Per, the execution count and the static traffic of one execution.
-type BlockVisitor func(step int, kind string, per int, count uint64, acc []kernels.Access)
+// BlockVisitor receives one block of CountEach with its execution count. The
+// record and its Access slice are reused after the call returns.
+type BlockVisitor func(b *kernels.BlockCount)
 
 // CountEach is Count without building the result: every block goes to visit,
 // in registration order, with no allocation per block — the NAS labelling
@@ -236,22 +200,20 @@ func CountEach(pl *plan.Plan, style kernels.Style, visit BlockVisitor) error {
 	return err
 }
 
-// finish cuts names and access lists into the blocks and sums the traffic the
-// way sim.Runner.Run does: every region named in some block's Access gets an
+// finish cuts the access lists into the blocks and sums the traffic the way
+// sim.Runner.Run does: every region named in some block's Access gets an
 // entry, count × bytes per execution.
 func (c *blockCounter) finish() *Counts {
-	names := string(c.names)
 	acc := slices.Clone(c.acc) // the result's access lists; the pool keeps c.acc
 	var per [mem.NumRegions]mem.Traffic
 	var seen [mem.NumRegions]bool
-	out := &Counts{Blocks: make([]BlockCount, len(c.pending))}
-	n0, a0 := int32(0), int32(0)
+	out := &Counts{Blocks: make([]kernels.BlockCount, len(c.pending))}
+	a0 := int32(0)
 	for b, pb := range c.pending {
 		bc := &out.Blocks[b]
-		bc.Step, bc.Per, bc.Count = int(pb.step), int(pb.per), pb.count
-		bc.Name = names[n0:pb.nameEnd]
-		bc.Access = acc[a0:pb.accEnd:pb.accEnd]
-		n0, a0 = pb.nameEnd, pb.accEnd
+		*bc = kernels.BlockCount{Step: int(pb.step), Kind: pb.kind, Index: int(pb.index), Per: int(pb.per),
+			Count: pb.count, Access: acc[a0:pb.accEnd:pb.accEnd]}
+		a0 = pb.accEnd
 		out.Total += pb.count
 		for _, a := range bc.Access {
 			seen[a.Region] = true
@@ -269,45 +231,40 @@ func (c *blockCounter) finish() *Counts {
 }
 
 // step mirrors genStep (codegen_ops.go) and the checks prepare and genStep make
-// before generating: the same kernel choice per kind, style and placement.
+// before generating: the same kernel choice (kernels.Choose) per kind, style
+// and placement.
 func (c *blockCounter) step(i int) error {
 	s := &c.ex.Steps[i]
-	c.prefix = append(strconv.AppendInt(append(c.prefix[:0], "op"...), int64(i), 10), '.')
-	if kernels.Host(s.Kind) {
-		if i < c.ex.Split {
-			return fmt.Errorf("%s cannot run in the patch stage", s.Kind)
-		}
-		c.host(i)
-		return nil
+	if kernels.Host(s.Kind) && i < c.ex.Split {
+		return fmt.Errorf("%s cannot run in the patch stage", s.Kind)
 	}
-	if need, have := kernels.ScratchNeed(c.style, s, c.ex.In[i][0] == c.ex.Out[i]), c.plan.SBuf+c.plan.KBuf; need > have {
+	k, err := kernels.Choose(c.style, s, c.ex.In[i][0] == c.ex.Out[i])
+	if err != nil {
+		return err
+	}
+	if need, have := kernels.ScratchNeed(k, s), c.plan.SBuf+c.plan.KBuf; need > have {
 		return fmt.Errorf("the kernel needs %d bytes of scratch, the plan provides %d (sbuf %d + kbuf %d)", need, have, c.plan.SBuf, c.plan.KBuf)
 	}
-	switch s.Kind {
-	case models.Conv2D, models.FullyConnected:
-		if c.style == kernels.StyleTFLMRef {
-			c.convPlain(i)
-		} else {
-			c.convTiled(i)
-		}
-	case models.DepthwiseConv2D:
-		if c.ex.In[i][0] == c.ex.Out[i] {
-			c.depthwisePlane(i)
-		} else {
-			c.depthwisePlain(i)
-		}
-	case models.Add, models.Mul:
-		c.elementwise(i)
-	case models.AveragePool, models.MaxPool:
-		c.pool(i)
-	case models.Concat:
+	switch k {
+	case kernels.KernelConvPlain:
+		return c.convPlain(i)
+	case kernels.KernelConvTiled, kernels.KernelConvDirect:
+		return c.convTiled(i, k)
+	case kernels.KernelDepthwisePlane:
+		return c.depthwisePlane(i)
+	case kernels.KernelDepthwisePlain:
+		return c.depthwisePlain(i)
+	case kernels.KernelElementwise:
+		return c.elementwise(i)
+	case kernels.KernelPool:
+		return c.pool(i)
+	case kernels.KernelConcat:
 		c.concat(i)
-	case models.Mean:
-		c.mean(i)
-	default:
-		return fmt.Errorf("%s cannot be executed yet", s.Kind)
+		return nil
+	case kernels.KernelMean:
+		return c.mean(i)
 	}
-	return nil
+	return c.host(i)
 }
 
 // insideTaps counts the pairs (o, k), 0 ≤ o < n and 0 ≤ k < kn, whose input
@@ -384,14 +341,12 @@ func cnt(n int) uint64 { return uint64(max(n, 0)) }
 // convPlain mirrors genConvPlain (codegen_conv.go). Per call: pixel runs for
 // every (y, x, oc); tap for every (y, x, oc, ky, kx) whose row and column are in
 // the image; mac Cin times per tap.
-func (c *blockCounter) convPlain(i int) {
+func (c *blockCounter) convPlain(i int) error {
 	s := &c.ex.Steps[i]
 	calls := cnt(len(c.calls(i)))
 	dh, dw := max(s.Op.DilationH, 1), max(s.Op.DilationW, 1)
 	taps := cnt(s.Cout) * c.taps2D(i, s.KH, s.KW, dh, dw)
-	c.block(i, "conv.pixel", -1, calls*cnt(s.Out.H)*cnt(s.Out.W)*cnt(s.Cout), kernels.Access{Region: mem.RegionFlash, Read: 12, Write: 0}, kernels.Access{Region: mem.RegionArena, Read: 0, Write: 1})
-	c.block(i, "conv.tap", -1, taps)
-	c.block(i, "conv.mac", -1, taps*cnt(s.Cin), kernels.Access{Region: mem.RegionFlash, Read: 1, Write: 0}, kernels.Access{Region: mem.RegionArena, Read: 1, Write: 0})
+	return c.emit(i, kernels.KernelConvPlain, calls*cnt(s.Out.H)*cnt(s.Out.W)*cnt(s.Cout), taps, taps*cnt(s.Cin))
 }
 
 // convTiled mirrors genConvTiled (codegen_conv.go). Per row y the kernel runs
@@ -401,46 +356,29 @@ func (c *blockCounter) convPlain(i int) {
 // outside, over the whole output window (without im2col neither runs). Each
 // pixel group runs Cout/2 channel pairs and, for odd Cout, one single channel:
 // tile (np, nc) runs mac<np>x<nc> K = KH·KW·Cin times and out np·nc times.
-func (c *blockCounter) convTiled(i int) {
+func (c *blockCounter) convTiled(i int, k kernels.Kernel) error {
 	s := &c.ex.Steps[i]
 	calls := cnt(len(c.calls(i)))
-	cin := s.Cin
-	K := cnt(s.KH) * cnt(s.KW) * cnt(cin)
+	K := cnt(s.KH) * cnt(s.KW) * cnt(s.Cin)
 	dh, dw := max(s.Op.DilationH, 1), max(s.Op.DilationW, 1)
-	im2col := kernels.Im2col(c.style, s)
 	var in, pad uint64
-	if im2col {
+	if k == kernels.KernelConvTiled {
 		in = c.taps2D(i, s.KH, s.KW, dh, dw)
 		pad = calls*cnt(s.Out.H)*cnt(s.Out.W)*cnt(s.KH)*cnt(s.KW) - in
 	}
-	c.block(i, "conv.im2col", -1, in, kernels.Access{Region: mem.RegionArena, Read: cin, Write: 0}, kernels.Access{Region: mem.RegionScratch, Read: 0, Write: 2 * cin})
-	c.setPer(cin)
-	c.block(i, "conv.im2col_pad", -1, pad, kernels.Access{Region: mem.RegionScratch, Read: 0, Write: 2 * cin})
-	c.setPer(cin)
-	src := kernels.Access{Region: mem.RegionScratch, Read: 2, Write: 0}
-	if !im2col {
-		src = kernels.Access{Region: mem.RegionArena, Read: 1, Write: 0}
-	}
 	rows := calls * cnt(s.Out.H)
-	pixels := [3]uint64{1: cnt(s.Out.W % 2), 2: cnt(s.Out.W / 2)} // pixel groups per row: [np]
-	chans := [3]uint64{1: cnt(s.Cout % 2), 2: cnt(s.Cout / 2)}    // channel groups per pixel group: [nc]
-	// Registration order of genConvTiled: {pixels, channels} = 2×2, 1×2, 2×1, 1×1.
-	for _, t := range [4][2]int{{2, 2}, {1, 2}, {2, 1}, {1, 1}} {
-		a := src
-		a.Read *= t[0]
-		c.block(i, tiledMACName[t[0]][t[1]], -1, rows*pixels[t[0]]*chans[t[1]]*K, a, kernels.Access{Region: mem.RegionFlash, Read: t[1], Write: 0})
-	}
-	c.block(i, "conv.out", -1, rows*cnt(s.Out.W)*cnt(s.Cout), kernels.Access{Region: mem.RegionFlash, Read: 12, Write: 0}, kernels.Access{Region: mem.RegionArena, Read: 0, Write: 1})
+	pairs, odd := cnt(s.Out.W/2), cnt(s.Out.W%2)   // pixel groups per row
+	chPairs, chOdd := cnt(s.Cout/2), cnt(s.Cout%2) // channel groups per pixel group
+	return c.emit(i, k, in, pad,
+		rows*pairs*chPairs*K, rows*odd*chPairs*K, rows*pairs*chOdd*K, rows*odd*chOdd*K, // mac2x2, 1x2, 2x1, 1x1
+		rows*cnt(s.Out.W)*cnt(s.Cout))
 }
-
-// tiledMACName[np][nc] is genConvTiled's fmt.Sprintf("conv.mac%dx%d", np, nc).
-var tiledMACName = [3][3]string{1: {1: "conv.mac1x1", 2: "conv.mac1x2"}, 2: {1: "conv.mac2x1", 2: "conv.mac2x2"}}
 
 // depthwisePlane mirrors genDepthwisePlane (codegen_dw.go). Per call and
 // channel: plane runs PH·PW times, plane_load for the plane elements inside the
 // image (a row test times a column test, both from the window origin), pixel
 // OH·OW times and tap OH·OW·KH·KW times (the plane is padded, no test).
-func (c *blockCounter) depthwisePlane(i int) {
+func (c *blockCounter) depthwisePlane(i int) error {
 	s, full := &c.ex.Steps[i], &c.ex.Full[i]
 	H, W := full.Ins[0].H, full.Ins[0].W
 	C := cnt(s.Cout)
@@ -453,57 +391,34 @@ func (c *blockCounter) depthwisePlane(i int) {
 	}
 	n := cnt(len(calls)) * C
 	pix := n * cnt(s.Out.H) * cnt(s.Out.W)
-	c.block(i, "dw.plane", -1, n*cnt(PH)*cnt(PW), kernels.Access{Region: mem.RegionScratch, Read: 0, Write: 2})
-	c.block(i, "dw.plane_load", -1, C*load, kernels.Access{Region: mem.RegionArena, Read: 1, Write: 0})
-	c.block(i, "dw.pixel", -1, pix, kernels.Access{Region: mem.RegionFlash, Read: 12, Write: 0}, kernels.Access{Region: mem.RegionArena, Read: 0, Write: 1})
-	c.block(i, "dw.tap", -1, pix*cnt(s.KH)*cnt(s.KW), kernels.Access{Region: mem.RegionScratch, Read: 2, Write: 0}, kernels.Access{Region: mem.RegionFlash, Read: 1, Write: 0})
+	return c.emit(i, kernels.KernelDepthwisePlane, n*cnt(PH)*cnt(PW), C*load, pix, pix*cnt(s.KH)*cnt(s.KW))
 }
 
 // depthwisePlain mirrors genDepthwisePlain (codegen_dw.go): pixel for every
 // (y, x, ic, m), mac for every in-image tap of each.
-func (c *blockCounter) depthwisePlain(i int) {
+func (c *blockCounter) depthwisePlain(i int) error {
 	s := &c.ex.Steps[i]
 	cin, cout := s.Cin, s.Cout
 	mult := max(cout/max(cin, 1), 1)
 	dh, dw := max(s.Op.DilationH, 1), max(s.Op.DilationW, 1)
 	ch := cnt(cin) * cnt(mult)
-	c.block(i, "dw.pixel", -1, cnt(len(c.calls(i)))*cnt(s.Out.H)*cnt(s.Out.W)*ch, kernels.Access{Region: mem.RegionFlash, Read: 12, Write: 0}, kernels.Access{Region: mem.RegionArena, Read: 0, Write: 1})
-	c.block(i, "dw.mac", -1, ch*c.taps2D(i, s.KH, s.KW, dh, dw), kernels.Access{Region: mem.RegionArena, Read: 1, Write: 0}, kernels.Access{Region: mem.RegionFlash, Read: 1, Write: 0})
+	return c.emit(i, kernels.KernelDepthwisePlain, cnt(len(c.calls(i)))*cnt(s.Out.H)*cnt(s.Out.W)*ch,
+		ch*c.taps2D(i, s.KH, s.KW, dh, dw))
 }
 
 // elementwise mirrors genElementwise (codegen_ops.go): one elem per output
-// element. Its arena reads are the activation operands of the chain that
-// prepareElementwise builds (the fused ops, then Op): an operand that is the
-// previous result, or a constant (lowering gives constants no activation
-// group, Execution.TensorGroup −1), is not read from the arena.
-func (c *blockCounter) elementwise(i int) {
+// element.
+func (c *blockCounter) elementwise(i int) error {
 	s := &c.ex.Steps[i]
-	reads, prevOut := 0, -1
-	operands := func(op *models.Op) {
-		for j := 0; j < 2 && j < len(op.Inputs); j++ {
-			t := op.Inputs[j]
-			if t != prevOut && t >= 0 && t < len(c.ex.TensorGroup) && c.ex.TensorGroup[t] >= 0 {
-				reads++
-			}
-		}
-		prevOut = op.Outputs[0]
-	}
-	for _, op := range s.Fused {
-		operands(op)
-	}
-	operands(s.Op)
-	chain := len(s.Fused) + 1
-	n := cnt(len(c.calls(i))) * cnt(s.Out.H) * cnt(s.Out.W) * cnt(s.Out.C)
-	c.block(i, "ew.elem", -1, n, kernels.Access{Region: mem.RegionArena, Read: reads, Write: 1}, kernels.Access{Region: mem.RegionFlash, Read: 4 * chain, Write: 0})
+	return c.emit(i, kernels.KernelElementwise, cnt(len(c.calls(i)))*cnt(s.Out.H)*cnt(s.Out.W)*cnt(s.Out.C))
 }
 
 // pool mirrors genPool (codegen_ops.go): out for every (y, x, c), tap for every
 // in-image tap of each (the window is clipped, no dilation).
-func (c *blockCounter) pool(i int) {
+func (c *blockCounter) pool(i int) error {
 	s := &c.ex.Steps[i]
 	C := cnt(s.Out.C)
-	c.block(i, "pool.out", -1, cnt(len(c.calls(i)))*cnt(s.Out.H)*cnt(s.Out.W)*C, kernels.Access{Region: mem.RegionArena, Read: 0, Write: 1})
-	c.block(i, "pool.tap", -1, C*c.taps2D(i, s.KH, s.KW, 1, 1), kernels.Access{Region: mem.RegionArena, Read: 1, Write: 0})
+	return c.emit(i, kernels.KernelPool, cnt(len(c.calls(i)))*cnt(s.Out.H)*cnt(s.Out.W)*C, C*c.taps2D(i, s.KH, s.KW, 1, 1))
 }
 
 // concat mirrors genConcat (codegen_ops.go): per input j, copy<j> once per
@@ -511,9 +426,9 @@ func (c *blockCounter) pool(i int) {
 func (c *blockCounter) concat(i int) {
 	s := &c.ex.Steps[i]
 	n := cnt(len(c.calls(i))) * cnt(s.Out.H) * cnt(s.Out.W)
-	for j, in := range s.Ins {
-		c.block(i, "concat.copy", j, n, kernels.Access{Region: mem.RegionArena, Read: in.C, Write: in.C})
-		c.setPer(in.C)
+	sp := &kernels.Spec(kernels.KernelConcat, s.Kind)[0]
+	for j := range s.Ins {
+		c.block(i, sp, j, n)
 	}
 }
 
@@ -523,21 +438,14 @@ func (c *blockCounter) concat(i int) {
 // shapes, so the element counts are the step operands' H·W·C, which leave out
 // a leading (batch) dimension: exact for batch 1, the only batch of the models
 // the kernels run.
-func (c *blockCounter) mean(i int) {
+func (c *blockCounter) mean(i int) error {
 	s := &c.ex.Steps[i]
 	calls := cnt(len(c.calls(i)))
 	in := s.Ins[0]
-	c.block(i, "mean.out", -1, calls*cnt(s.Out.H)*cnt(s.Out.W)*cnt(s.Out.C), kernels.Access{Region: mem.RegionArena, Read: 0, Write: 1})
-	c.block(i, "mean.elem", -1, calls*cnt(in.H)*cnt(in.W)*cnt(in.C), kernels.Access{Region: mem.RegionArena, Read: 1, Write: 0})
+	return c.emit(i, kernels.KernelMean, calls*cnt(s.Out.H)*cnt(s.Out.W)*cnt(s.Out.C), calls*cnt(in.H)*cnt(in.W)*cnt(in.C))
 }
 
-// host mirrors genHostStep (codegen_host.go): one execution per call, reading
-// every input operand and writing the output once.
-func (c *blockCounter) host(i int) {
-	s := &c.ex.Steps[i]
-	in := 0
-	for _, a := range s.Ins {
-		in += a.Bytes()
-	}
-	c.block(i, "host."+s.Kind.String(), -1, cnt(len(c.calls(i))), kernels.Access{Region: mem.RegionArena, Read: in, Write: s.Out.Bytes()})
+// host mirrors genHostStep (codegen_host.go): one execution per call.
+func (c *blockCounter) host(i int) error {
+	return c.emit(i, kernels.KernelHost, cnt(len(c.calls(i))))
 }

@@ -7,7 +7,6 @@ package kernels
 
 import (
 	"fmt"
-	"strings"
 
 	"mcusim/isa"
 )
@@ -54,67 +53,66 @@ func scale(m isa.Mix, f float64) isa.Mix {
 // cortex-m.md §4 first row), plus the bias and per-channel multiplier/shift loads.
 var requantize = isa.Mix{isa.Load: 3, isa.MulLong: 2, isa.ALU: 6, isa.ALUShifted: 2, isa.Store: 1, isa.MulUse: 1}
 
-// mixes[style][kind]. Kinds are block names without the "op<i>." prefix and
-// without a trailing input index ("concat.copy").
-var mixes = [NumStyles]map[string]mixEntry{
+// mixes[style][kind].
+var mixes = [NumStyles]map[BlockKind]mixEntry{
 	StyleTinyEngine: {
 		// TinyEngine 1×1 / k×k convolution, `mat_mult_kernels.c` 2×2 SMLAD tile:
 		// per 16 MACs 2 weight LDR + 4 SXTB16 + 4 im2col LDR + 8 SMLAD, loops
 		// unrolled ×8 (cortex-m.md §5 first row); per k (4 MACs) a quarter.
-		"conv.mac2x2": {base: add(isa.Mix{isa.Load: 0.5, isa.LoadPipelined: 1, isa.DSP: 1, isa.MAC: 2}, scale(loop, 1.0/8)), source: "cortex-m.md §5 row 1"},
-		"conv.mac1x2": {base: add(isa.Mix{isa.Load: 0.5, isa.LoadPipelined: 0.5, isa.DSP: 1, isa.MAC: 1}, scale(loop, 1.0/8)), source: "cortex-m.md §5 row 1 (odd pixel path)"},
-		"conv.mac2x1": {base: add(isa.Mix{isa.Load: 0.25, isa.LoadPipelined: 1, isa.DSP: 0.5, isa.MAC: 1}, scale(loop, 1.0/8)), source: "cortex-m.md §5 row 1 (`_oddch` path)"},
-		"conv.mac1x1": {base: add(isa.Mix{isa.Load: 0.25, isa.LoadPipelined: 0.5, isa.DSP: 0.5, isa.MAC: 0.5}, scale(loop, 1.0/8)), source: "cortex-m.md §5 row 1"},
+		ConvMAC2x2: {base: add(isa.Mix{isa.Load: 0.5, isa.LoadPipelined: 1, isa.DSP: 1, isa.MAC: 2}, scale(loop, 1.0/8)), source: "cortex-m.md §5 row 1"},
+		ConvMAC1x2: {base: add(isa.Mix{isa.Load: 0.5, isa.LoadPipelined: 0.5, isa.DSP: 1, isa.MAC: 1}, scale(loop, 1.0/8)), source: "cortex-m.md §5 row 1 (odd pixel path)"},
+		ConvMAC2x1: {base: add(isa.Mix{isa.Load: 0.25, isa.LoadPipelined: 1, isa.DSP: 0.5, isa.MAC: 1}, scale(loop, 1.0/8)), source: "cortex-m.md §5 row 1 (`_oddch` path)"},
+		ConvMAC1x1: {base: add(isa.Mix{isa.Load: 0.25, isa.LoadPipelined: 0.5, isa.DSP: 0.5, isa.MAC: 0.5}, scale(loop, 1.0/8)), source: "cortex-m.md §5 row 1"},
 		// `q7_q15_offset_reordered_ele`: per 4 input bytes 1 LDR + 2 SXTAB16 + 2 STR
 		// (cortex-m.md §4 im2col row), per tap the address computation.
-		"conv.im2col":     {base: add(isa.Mix{isa.ALU: 4, isa.MUL: 1, isa.BranchNotTaken: 2}, loop), per: isa.Mix{isa.Load: 0.25, isa.DSP: 0.5, isa.Store: 0.5}, source: "cortex-m.md §4 im2col row"},
-		"conv.im2col_pad": {base: add(isa.Mix{isa.ALU: 2, isa.BranchTaken: 1}, loop), per: isa.Mix{isa.Store: 0.5}, source: "memset of the padded column, word stores"},
-		"conv.out":        {base: requantize, source: "cortex-m.md §4 requantize epilogue"},
+		ConvIm2col:    {base: add(isa.Mix{isa.ALU: 4, isa.MUL: 1, isa.BranchNotTaken: 2}, loop), per: isa.Mix{isa.Load: 0.25, isa.DSP: 0.5, isa.Store: 0.5}, source: "cortex-m.md §4 im2col row"},
+		ConvIm2colPad: {base: add(isa.Mix{isa.ALU: 2, isa.BranchTaken: 1}, loop), per: isa.Mix{isa.Store: 0.5}, source: "memset of the padded column, word stores"},
+		ConvOut:       {base: requantize, source: "cortex-m.md §4 requantize epilogue"},
 		// Generated in-place depthwise (`depthwiseTemplate.py`): gather one channel
 		// into the sbuf plane (LDRB + SXTAB-free add of the offset + STRH), then
 		// fully unrolled scalar k² MLA per output (2 outputs per step share loads:
 		// "per 2 outputs of a 3×3: 18 MACs from 12 byte loads", cortex-m.md §5).
-		"dw.plane":      {base: isa.Mix{isa.Store: 1, isa.ALU: 1, isa.BranchTaken: 0.1}, source: "cortex-m.md §5 depthwise row (plane gather)"},
-		"dw.plane_load": {base: isa.Mix{isa.Load: 1, isa.ALU: 1}, source: "cortex-m.md §5 depthwise row (plane gather)"},
-		"dw.tap":        {base: isa.Mix{isa.LoadPipelined: 12.0 / 18, isa.MUL: 1}, source: "cortex-m.md §5 depthwise row: 18 MACs from 12 loads, weights in registers"},
-		"dw.pixel":      {base: add(requantize, isa.Mix{isa.ALU: 1, isa.BranchTaken: 1}), source: "cortex-m.md §4 requantize epilogue + output loop"},
-		"dw.mac":        {base: isa.Mix{isa.Load: 1, isa.LoadPipelined: 1, isa.ALU: 3, isa.MUL: 1, isa.BranchNotTaken: 2, isa.BranchTaken: 1}, source: "plain depthwise, multiplier > 1 (not in place)"},
+		DWPlane:     {base: isa.Mix{isa.Store: 1, isa.ALU: 1, isa.BranchTaken: 0.1}, source: "cortex-m.md §5 depthwise row (plane gather)"},
+		DWPlaneLoad: {base: isa.Mix{isa.Load: 1, isa.ALU: 1}, source: "cortex-m.md §5 depthwise row (plane gather)"},
+		DWTap:       {base: isa.Mix{isa.LoadPipelined: 12.0 / 18, isa.MUL: 1}, source: "cortex-m.md §5 depthwise row: 18 MACs from 12 loads, weights in registers"},
+		DWPixel:     {base: add(requantize, isa.Mix{isa.ALU: 1, isa.BranchTaken: 1}), source: "cortex-m.md §4 requantize epilogue + output loop"},
+		DWMAC:       {base: isa.Mix{isa.Load: 1, isa.LoadPipelined: 1, isa.ALU: 3, isa.MUL: 1, isa.BranchNotTaken: 2, isa.BranchTaken: 1}, source: "plain depthwise, multiplier > 1 (not in place)"},
 	},
 	StyleCMSISNN: {
 		// `arm_nn_mat_mult_kernel_s8_s16.c`: per 4 input elements (16 MACs) 2 LDR
 		// weights + 4 SXTB16 + 4 LDR im2col + 8 SMLAD + SUBS/BNE, not unrolled
 		// beyond 4 (cortex-m.md §4 row 1); 1×1 via `arm_nn_mat_mult_nt_t_s8.c`: 4
 		// LDR + 8 SXTB16 + 8 SMLAD per 16 MACs, unrolled ×4 (§4 row 3).
-		"conv.mac2x2":     {base: add(isa.Mix{isa.Load: 0.5, isa.LoadPipelined: 1, isa.DSP: 1, isa.MAC: 2}, scale(loop, 1.0/4)), source: "cortex-m.md §4 row 1"},
-		"conv.mac1x2":     {base: add(isa.Mix{isa.Load: 0.5, isa.LoadPipelined: 0.5, isa.DSP: 1, isa.MAC: 1}, scale(loop, 1.0/4)), source: "cortex-m.md §4 row 1 (odd column)"},
-		"conv.mac2x1":     {base: add(isa.Mix{isa.Load: 0.25, isa.LoadPipelined: 1, isa.DSP: 0.5, isa.MAC: 1}, scale(loop, 1.0/4)), source: "cortex-m.md §4 row 1 (odd channel)"},
-		"conv.mac1x1":     {base: add(isa.Mix{isa.Load: 0.25, isa.LoadPipelined: 0.5, isa.DSP: 0.5, isa.MAC: 0.5}, scale(loop, 1.0/4)), source: "cortex-m.md §4 row 1"},
-		"conv.im2col":     {base: add(isa.Mix{isa.ALU: 6, isa.MUL: 1, isa.BranchNotTaken: 2, isa.Branch: 1}, loop), per: isa.Mix{isa.Load: 0.25, isa.DSP: 0.5, isa.Store: 0.5}, source: "cortex-m.md §4 im2col row (arm_s8_to_s16_unordered_with_offset + arm_memcpy_s8 per tap)"},
-		"conv.im2col_pad": {base: add(isa.Mix{isa.ALU: 2, isa.Branch: 1}, loop), per: isa.Mix{isa.Store: 0.5}, source: "arm_memset_s8 of the padded column"},
-		"conv.out":        {base: requantize, source: "cortex-m.md §4 requantize epilogue"},
+		ConvMAC2x2:    {base: add(isa.Mix{isa.Load: 0.5, isa.LoadPipelined: 1, isa.DSP: 1, isa.MAC: 2}, scale(loop, 1.0/4)), source: "cortex-m.md §4 row 1"},
+		ConvMAC1x2:    {base: add(isa.Mix{isa.Load: 0.5, isa.LoadPipelined: 0.5, isa.DSP: 1, isa.MAC: 1}, scale(loop, 1.0/4)), source: "cortex-m.md §4 row 1 (odd column)"},
+		ConvMAC2x1:    {base: add(isa.Mix{isa.Load: 0.25, isa.LoadPipelined: 1, isa.DSP: 0.5, isa.MAC: 1}, scale(loop, 1.0/4)), source: "cortex-m.md §4 row 1 (odd channel)"},
+		ConvMAC1x1:    {base: add(isa.Mix{isa.Load: 0.25, isa.LoadPipelined: 0.5, isa.DSP: 0.5, isa.MAC: 0.5}, scale(loop, 1.0/4)), source: "cortex-m.md §4 row 1"},
+		ConvIm2col:    {base: add(isa.Mix{isa.ALU: 6, isa.MUL: 1, isa.BranchNotTaken: 2, isa.Branch: 1}, loop), per: isa.Mix{isa.Load: 0.25, isa.DSP: 0.5, isa.Store: 0.5}, source: "cortex-m.md §4 im2col row (arm_s8_to_s16_unordered_with_offset + arm_memcpy_s8 per tap)"},
+		ConvIm2colPad: {base: add(isa.Mix{isa.ALU: 2, isa.Branch: 1}, loop), per: isa.Mix{isa.Store: 0.5}, source: "arm_memset_s8 of the padded column"},
+		ConvOut:       {base: requantize, source: "cortex-m.md §4 requantize epilogue"},
 		// `arm_depthwise_conv_s8_opt.c` has no in-place variant; when the plan puts
 		// the depthwise in place the generator copies channel planes as TinyEngine
 		// does, priced with CMSIS-NN's per-tap cost: per 8 MACs 2 LDR weights + 4
 		// LDR im2col + 4 SXTB16 + 8 PKHBT + 4 SMLAD (§4 row 5).
-		"dw.plane":      {base: isa.Mix{isa.Store: 1, isa.ALU: 1, isa.BranchTaken: 0.25}, source: "plane gather"},
-		"dw.plane_load": {base: isa.Mix{isa.Load: 1, isa.DSP: 1}, source: "arm_depthwise_conv_s8_opt im2col with offset (§4 row 5)"},
-		"dw.tap":        {base: isa.Mix{isa.Load: 0.25, isa.LoadPipelined: 0.5, isa.DSP: 1.5, isa.MAC: 0.5}, source: "cortex-m.md §4 row 5 (22 instructions per 8 MACs)"},
-		"dw.pixel":      {base: add(requantize, isa.Mix{isa.ALU: 2, isa.BranchTaken: 1}), source: "requantize epilogue + output loop"},
-		"dw.mac":        {base: isa.Mix{isa.Load: 0.5, isa.LoadPipelined: 0.5, isa.DSP: 1, isa.MAC: 0.5, isa.ALU: 1, isa.BranchNotTaken: 1}, source: "cortex-m.md §4 row 5"},
+		DWPlane:     {base: isa.Mix{isa.Store: 1, isa.ALU: 1, isa.BranchTaken: 0.25}, source: "plane gather"},
+		DWPlaneLoad: {base: isa.Mix{isa.Load: 1, isa.DSP: 1}, source: "arm_depthwise_conv_s8_opt im2col with offset (§4 row 5)"},
+		DWTap:       {base: isa.Mix{isa.Load: 0.25, isa.LoadPipelined: 0.5, isa.DSP: 1.5, isa.MAC: 0.5}, source: "cortex-m.md §4 row 5 (22 instructions per 8 MACs)"},
+		DWPixel:     {base: add(requantize, isa.Mix{isa.ALU: 2, isa.BranchTaken: 1}), source: "requantize epilogue + output loop"},
+		DWMAC:       {base: isa.Mix{isa.Load: 0.5, isa.LoadPipelined: 0.5, isa.DSP: 1, isa.MAC: 0.5, isa.ALU: 1, isa.BranchNotTaken: 1}, source: "cortex-m.md §4 row 5"},
 	},
 	StyleTFLMRef: {
 		// TF Lite Micro reference convolution (integer_ops/conv.h ConvPerChannel):
 		// per MAC two Offset() computations (3 MUL + 3 ADD each, for NHWC and OHWI
 		// indexing), two LDRSB, the offset add, MLA, loop control.
-		"conv.mac":   {base: add(isa.Mix{isa.MUL: 6, isa.ALU: 7, isa.Load: 1, isa.LoadPipelined: 1, isa.LoadUse: 1}, loop), source: "reference/integer_ops/conv.h inner loop"},
-		"conv.tap":   {base: add(isa.Mix{isa.ALU: 4, isa.BranchNotTaken: 2}, loop), source: "reference/integer_ops/conv.h is_point_inside_image"},
-		"conv.pixel": {base: add(requantize, isa.Mix{isa.MUL: 6, isa.ALU: 8, isa.Store: 1}, loop), source: "reference/integer_ops/conv.h output Offset() + MultiplyByQuantizedMultiplier"},
+		ConvMAC:   {base: add(isa.Mix{isa.MUL: 6, isa.ALU: 7, isa.Load: 1, isa.LoadPipelined: 1, isa.LoadUse: 1}, loop), source: "reference/integer_ops/conv.h inner loop"},
+		ConvTap:   {base: add(isa.Mix{isa.ALU: 4, isa.BranchNotTaken: 2}, loop), source: "reference/integer_ops/conv.h is_point_inside_image"},
+		ConvPixel: {base: add(requantize, isa.Mix{isa.MUL: 6, isa.ALU: 8, isa.Store: 1}, loop), source: "reference/integer_ops/conv.h output Offset() + MultiplyByQuantizedMultiplier"},
 		// Reference depthwise (integer_ops/depthwise_conv.h DepthwiseConvPerChannel).
-		"dw.mac":        {base: add(isa.Mix{isa.MUL: 6, isa.ALU: 9, isa.Load: 1, isa.LoadPipelined: 1, isa.BranchNotTaken: 2, isa.LoadUse: 1}, loop), source: "reference/integer_ops/depthwise_conv.h inner loop"},
-		"dw.pixel":      {base: add(requantize, isa.Mix{isa.MUL: 6, isa.ALU: 8}, loop), source: "reference/integer_ops/depthwise_conv.h output"},
-		"dw.plane":      {base: add(isa.Mix{isa.MUL: 3, isa.ALU: 4, isa.Store: 1}, loop), source: "plane gather (in-place plans only)"},
-		"dw.plane_load": {base: isa.Mix{isa.Load: 1, isa.ALU: 1}, source: "plane gather (in-place plans only)"},
-		"dw.tap":        {base: add(isa.Mix{isa.MUL: 3, isa.ALU: 4, isa.Load: 1, isa.LoadPipelined: 1}, loop), source: "reference loop over the plane"},
+		DWMAC:       {base: add(isa.Mix{isa.MUL: 6, isa.ALU: 9, isa.Load: 1, isa.LoadPipelined: 1, isa.BranchNotTaken: 2, isa.LoadUse: 1}, loop), source: "reference/integer_ops/depthwise_conv.h inner loop"},
+		DWPixel:     {base: add(requantize, isa.Mix{isa.MUL: 6, isa.ALU: 8}, loop), source: "reference/integer_ops/depthwise_conv.h output"},
+		DWPlane:     {base: add(isa.Mix{isa.MUL: 3, isa.ALU: 4, isa.Store: 1}, loop), source: "plane gather (in-place plans only)"},
+		DWPlaneLoad: {base: isa.Mix{isa.Load: 1, isa.ALU: 1}, source: "plane gather (in-place plans only)"},
+		DWTap:       {base: add(isa.Mix{isa.MUL: 3, isa.ALU: 4, isa.Load: 1, isa.LoadPipelined: 1}, loop), source: "reference loop over the plane"},
 	},
 }
 
@@ -123,36 +121,28 @@ var mixes = [NumStyles]map[string]mixEntry{
 // arm_elementwise_add_s8 and TFLM's reference add both do per element: two
 // loads, two offset adds, three doubling-high multiplies with rounding shifts,
 // add, clamp, store).
-var common = map[string]mixEntry{
-	"ew.elem":     {base: add(isa.Mix{isa.Load: 1, isa.LoadPipelined: 1, isa.ALU: 10, isa.ALUShifted: 4, isa.MulLong: 3, isa.Store: 1, isa.MulUse: 1}, loop), source: "arm_elementwise_add_s8 / reference add.h per element"},
-	"pool.tap":    {base: add(isa.Mix{isa.Load: 1, isa.ALU: 2, isa.BranchNotTaken: 2}, loop), source: "reference pooling.h inner loop"},
-	"pool.out":    {base: add(isa.Mix{isa.ALU: 6, isa.Div: 1, isa.Store: 1}, loop), source: "reference pooling.h rounded division + clamp + store"},
-	"mean.elem":   {base: add(isa.Mix{isa.Load: 1, isa.ALU: 2}, loop), source: "reference reduce.h sum"},
-	"mean.out":    {base: add(requantize, isa.Mix{isa.Div: 1}, loop), source: "reference mean.h requantize + rounded division"},
-	"concat.copy": {base: add(isa.Mix{isa.ALU: 3, isa.Branch: 1}, loop), per: isa.Mix{isa.Load: 0.25, isa.Store: 0.25}, source: "memcpy of one pixel's channels (word copies)"},
-	"host":        {base: isa.Mix{isa.ALU: 50}, source: "softmax / resize / pad: a handful of instructions per element, charged coarsely per call"},
+var common = map[BlockKind]mixEntry{
+	EWElem:            {base: add(isa.Mix{isa.Load: 1, isa.LoadPipelined: 1, isa.ALU: 10, isa.ALUShifted: 4, isa.MulLong: 3, isa.Store: 1, isa.MulUse: 1}, loop), source: "arm_elementwise_add_s8 / reference add.h per element"},
+	PoolTap:           {base: add(isa.Mix{isa.Load: 1, isa.ALU: 2, isa.BranchNotTaken: 2}, loop), source: "reference pooling.h inner loop"},
+	PoolOut:           {base: add(isa.Mix{isa.ALU: 6, isa.Div: 1, isa.Store: 1}, loop), source: "reference pooling.h rounded division + clamp + store"},
+	MeanElem:          {base: add(isa.Mix{isa.Load: 1, isa.ALU: 2}, loop), source: "reference reduce.h sum"},
+	MeanOut:           {base: add(requantize, isa.Mix{isa.Div: 1}, loop), source: "reference mean.h requantize + rounded division"},
+	ConcatCopy:        {base: add(isa.Mix{isa.ALU: 3, isa.Branch: 1}, loop), per: isa.Mix{isa.Load: 0.25, isa.Store: 0.25}, source: "memcpy of one pixel's channels (word copies)"},
+	HostSoftmax:       hostMix,
+	HostResizeNearest: hostMix,
+	HostPad:           hostMix,
 }
 
-// MixKind is the mix table key of a block name: "op3.conv.mac2x2" →
-// "conv.mac2x2", "op7.concat.copy1" → "concat.copy", "op9.host.SOFTMAX" → "host".
-// It returns a substring (no allocation).
-func MixKind(name string) string {
-	kind := name
-	if i := strings.IndexByte(kind, '.'); i >= 0 && strings.HasPrefix(kind, "op") {
-		kind = kind[i+1:]
-	}
-	switch {
-	case strings.HasPrefix(kind, "concat.copy"):
-		kind = "concat.copy"
-	case strings.HasPrefix(kind, "host."):
-		kind = "host"
-	}
-	return kind
-}
+// hostMix is a host operator's call: softmax / resize / pad run a handful of
+// instructions per element, charged coarsely per call.
+var hostMix = mixEntry{base: isa.Mix{isa.ALU: 50}, source: "softmax / resize / pad: a handful of instructions per element, charged coarsely per call"}
 
 // StyleMix returns the per-execution base mix and the per-element mix of a block
 // kind in style.
-func StyleMix(style Style, kind string) (base, per isa.Mix, err error) {
+func StyleMix(style Style, kind BlockKind) (base, per isa.Mix, err error) {
+	if err := style.Valid(); err != nil {
+		return isa.Mix{}, isa.Mix{}, err
+	}
 	e, ok := mixes[style][kind]
 	if !ok {
 		if e, ok = common[kind]; !ok {
@@ -162,13 +152,14 @@ func StyleMix(style Style, kind string) (base, per isa.Mix, err error) {
 	return e.base, e.per, nil
 }
 
-// BlockMix returns the instruction mix of one execution of the block named name
-// (e.g. "op3.conv.mac2x2") handling per elements, in style.
-func BlockMix(style Style, name string, per int) (isa.Mix, error) {
-	base, pm, err := StyleMix(style, MixKind(name))
+// BlockMix returns the instruction mix of one execution of block b handling
+// b.Per elements, in style.
+func BlockMix(style Style, b *BlockCount) (isa.Mix, error) {
+	base, pm, err := StyleMix(style, b.Kind)
 	if err != nil {
-		return isa.Mix{}, fmt.Errorf("block %s: %v", name, err)
+		return isa.Mix{}, fmt.Errorf("block %s: %v", b.Name(), err)
 	}
+	per := b.Per
 	if per > 0 {
 		base.Add(&pm, float64(per))
 	}

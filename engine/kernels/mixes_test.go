@@ -32,13 +32,13 @@ func TestEveryBlockHasAMix(t *testing.T) {
 					t.Fatal(err)
 				}
 				for i := range c.Blocks {
-					m, err := kernels.BlockMix(style, c.Blocks[i].Name, c.Blocks[i].Per)
+					m, err := kernels.BlockMix(style, &c.Blocks[i])
 					if err != nil {
 						t.Error(err)
 						continue
 					}
 					if m.Instructions() <= 0 {
-						t.Errorf("%s %s: block %s has an empty mix", name, style, c.Blocks[i].Name)
+						t.Errorf("%s %s: block %s has an empty mix", name, style, c.Blocks[i].Name())
 					}
 				}
 			}

@@ -157,10 +157,10 @@ func compareCounts(t *testing.T, style string, comp *codegen.Compiled, res *wasm
 	t.Helper()
 	byName := make(map[string]int, len(cnt.Blocks))
 	for i, b := range cnt.Blocks {
-		if _, dup := byName[b.Name]; dup {
-			t.Errorf("%s: Count lists block %s twice", style, b.Name)
+		if _, dup := byName[b.Name()]; dup {
+			t.Errorf("%s: Count lists block %s twice", style, b.Name())
 		}
-		byName[b.Name] = i
+		byName[b.Name()] = i
 	}
 	bad := 0
 	report := func(format string, args ...any) {
@@ -169,23 +169,23 @@ func compareCounts(t *testing.T, style string, comp *codegen.Compiled, res *wasm
 		}
 	}
 	for i, b := range comp.Blocks {
-		j, ok := byName[b.Name]
+		j, ok := byName[b.Name()]
 		if !ok {
-			report("block %s (ran %d times) is missing from Count", b.Name, res.Counts[i])
+			report("block %s (ran %d times) is missing from Count", b.Name(), res.Counts[i])
 			continue
 		}
 		cb := cnt.Blocks[j]
 		if cb.Count != res.Counts[i] {
-			report("block %s: Count says %d executions, the run measured %d", b.Name, cb.Count, res.Counts[i])
+			report("block %s: Count says %d executions, the run measured %d", b.Name(), cb.Count, res.Counts[i])
 		}
 		if cb.Step != b.Step || cb.Per != b.Per {
-			report("block %s: step %d per %d, generated step %d per %d", b.Name, cb.Step, cb.Per, b.Step, b.Per)
+			report("block %s: step %d per %d, generated step %d per %d", b.Name(), cb.Step, cb.Per, b.Step, b.Per)
 		}
 		if !sameAccess(cb.Access, b.Access) {
-			report("block %s: access %v, generated %v", b.Name, cb.Access, b.Access)
+			report("block %s: access %v, generated %v", b.Name(), cb.Access, b.Access)
 		}
 		if j != i {
-			report("block %s is Count's block %d, the generator's %d (the orders differ)", b.Name, j, i)
+			report("block %s is Count's block %d, the generator's %d (the orders differ)", b.Name(), j, i)
 		}
 	}
 	if len(cnt.Blocks) != len(comp.Blocks) {
