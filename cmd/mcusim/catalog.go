@@ -45,8 +45,31 @@ type boardRow struct {
 	FlashWS   int     `json:"flash_wait_states"`
 	ICacheKiB int     `json:"icache_kib"`
 	DCacheKiB int     `json:"dcache_kib"`
-	PowerMW   float64 `json:"power_mw,omitempty"`
-	Banks     []bank  `json:"banks"`
+	PowerMW   float64 `json:"power_mw,omitempty"` // at clock_mhz
+	// PowerBasis, RunUAPerMHz, RunStaticMA and SupplyV give P(f) at other
+	// clocks (mem.Board.PowerAt); PowerUnknown says why there is no figure.
+	PowerBasis   string    `json:"power_basis,omitempty"`
+	RunUAPerMHz  float64   `json:"run_ua_per_mhz,omitempty"`
+	RunStaticMA  float64   `json:"run_static_ma,omitempty"`
+	SupplyV      float64   `json:"supply_v,omitempty"`
+	PowerUnknown string    `json:"power_unknown,omitempty"`
+	BusDivider   int       `json:"bus_divider"`
+	FlashFacts   flashInfo `json:"flash"`
+	Banks        []bank    `json:"banks"`
+}
+
+// flashInfo is the flash interface of a board: read width, latency table and
+// accelerator geometry (0 or empty when not recorded).
+type flashInfo struct {
+	WidthBits    int    `json:"width_bits"`
+	WaitStateMHz []int  `json:"wait_state_mhz,omitempty"`
+	Accelerator  string `json:"accelerator"`
+	Prefetch     bool   `json:"prefetch"`
+	LineBytes    int    `json:"line_bytes,omitempty"`
+	ARTILines    int    `json:"art_i_lines,omitempty"`
+	ARTDLines    int    `json:"art_d_lines,omitempty"`
+	CacheKiB     int    `json:"cache_kib,omitempty"`
+	CacheWays    int    `json:"cache_ways,omitempty"`
 }
 
 type bank struct {
@@ -74,7 +97,13 @@ func cmdBoards(args []string, out io.Writer) error {
 		_, arena := b.ArenaRegion()
 		r := boardRow{ID: b.ID, Name: b.Name, Core: string(b.Core), ClockMHz: b.ClockMHz,
 			SRAMBytes: b.TotalSRAM(), ArenaMax: arena, Flash: b.Flash.Size, FlashWS: b.Flash.WaitStates,
-			ICacheKiB: b.ICacheKiB, DCacheKiB: b.DCacheKiB, PowerMW: b.PowerMW}
+			ICacheKiB: b.ICacheKiB, DCacheKiB: b.DCacheKiB, PowerMW: b.PowerMW,
+			PowerBasis: b.PowerBasis, RunUAPerMHz: b.RunUAPerMHz, RunStaticMA: b.RunStaticMA, SupplyV: b.SupplyV,
+			PowerUnknown: b.PowerUnknown, BusDivider: max(b.BusDivider, 1)}
+		f := b.Flash
+		r.FlashFacts = flashInfo{WidthBits: f.WidthBits, WaitStateMHz: f.WaitStateMHz, Accelerator: string(f.Accelerator),
+			Prefetch: f.Prefetch, LineBytes: f.LineBytes, ARTILines: f.ARTILines, ARTDLines: f.ARTDLines,
+			CacheKiB: f.CacheKiB, CacheWays: f.CacheWays}
 		for _, k := range b.Banks {
 			r.Banks = append(r.Banks, bank{Name: k.Name, Base: fmt.Sprintf("0x%08x", k.Base), Size: k.Size, Bus: string(k.Bus), TCM: k.TCM})
 		}

@@ -21,7 +21,7 @@ func cmdEstimate(args []string, out io.Writer) error {
 	cf.register(fs)
 	bf.register(fs, "board id (see mcusim boards)")
 	eng := fs.String("engine", mcusim.StyleTinyEngine.String(), "kernel style: "+strings.Join(mcusim.StyleNames(), ", "))
-	clock := fs.Int("clock", 0, "core clock in MHz (default: the board's maximum); only flash wait states depend on it")
+	clock := fs.Int("clock", 0, "core clock in MHz (default: the board's maximum); cycles change only through the flash wait states, power follows the datasheet's run current")
 	exec := fs.Bool("exec", false, "run the generated kernels and price the measured block counts (same cycles as the closed form)")
 	if err := parse(fs, args); err != nil {
 		return err

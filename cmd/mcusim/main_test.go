@@ -277,6 +277,19 @@ func TestEstimateValidateJSON(t *testing.T) {
 	if m2["cycles"] != m["cycles"] {
 		t.Errorf("--exec cycles %v, closed form %v", m2["cycles"], m["cycles"])
 	}
+	// Energy at another clock uses the power at that clock; a board without a
+	// power figure says why.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"estimate", "--model", "mcunet-vww1", "--board", "stm32f746", "--clock", "108"}, "at 160.4 mW"},
+		{[]string{"estimate", "--model", "mcunet-vww1", "--board", "ra6m4"}, "energy    unknown (ra6m4: no run-mode supply current recorded"},
+	} {
+		if code, out, errOut := runCLI(c.args...); code != 0 || !strings.Contains(out, c.want) {
+			t.Errorf("%v: exit %d, want %q in\n%s%s", c.args, code, c.want, out, errOut)
+		}
+	}
 	// OOM is a report, not an error.
 	code, out, _ = runCLI("estimate", "--model", "mcunet-in4", "--board", "stm32f412")
 	if code != 0 || !strings.Contains(out, "OOM") {
