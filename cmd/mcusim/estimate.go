@@ -126,7 +126,7 @@ func cmdValidate(args []string, out io.Writer) error {
 	fmt.Fprintln(out, "\nErrors per (core, style): MAPE, bias (signed mean error), share of rows within ±10% and ±20%:")
 	tw = tabwriter.NewWriter(out, 2, 0, 2, ' ', 0)
 	for _, g := range rep.Groups {
-		line := fmt.Sprintf("  %s\t%s\t%s\t%d rows", g.Core, g.Style, g.Scheme, g.Rows)
+		line := fmt.Sprintf("  %s\t%s\t%s\t%s", g.Core, g.Style, g.Scheme, plural(g.Rows, "row"))
 		if g.Rows > 0 {
 			line += fmt.Sprintf("\tMAPE %.1f%%\tbias %+.1f%%\t±10%%: %.0f%%\t±20%%: %.0f%%", g.MAPE, g.BiasPct, g.Within10, g.Within20)
 		} else {
@@ -149,7 +149,7 @@ func cmdValidate(args []string, out io.Writer) error {
 		if b.Board != b.MainBoard {
 			dist = fmt.Sprintf("\t%+.1f points from %s", b.FromMainPts, b.MainBoard)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%d rows\tbias %+.1f%%\tMAPE %.1f%%%s\n", b.Board, b.Engine, b.Rows, b.BiasPct, b.MAPE, dist)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\tbias %+.1f%%\tMAPE %.1f%%%s\n", b.Board, b.Engine, plural(b.Rows, "row"), b.BiasPct, b.MAPE, dist)
 	}
 	tw.Flush()
 	if len(rep.Ratios) > 0 {
@@ -185,6 +185,14 @@ func cmdValidate(args []string, out io.Writer) error {
 		fmt.Fprintf(out, "  %3d  %s\n", reasons[r], r)
 	}
 	return nil
+}
+
+// plural prints "1 row", "2 rows".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // errCell prints a prediction's signed error, or n/a (with the reason when

@@ -124,6 +124,9 @@ func TestPredictionSchemes(t *testing.T) {
 		if g.Scheme == LeaveOneOut && g.Style == "cmsis-nn" && (g.Rows != 0 || g.NA != 1 || g.NAReason != "1 row, fitted") {
 			t.Errorf("cmsis-nn leave-one-out stats: %+v", g)
 		}
+		if g.Scheme == InSample && g.Style == "cmsis-nn" && (g.Rows != 0 || g.MAPE != 0 || !strings.Contains(g.NAReason, "reproduced by construction")) {
+			t.Errorf("a 1-row in-sample group must not report an error: %+v", g)
+		}
 	}
 	var sum, abs float64
 	w10 := 0

@@ -304,6 +304,10 @@ func groupStats(rows []RowResult) []GroupStats {
 	out := make([]GroupStats, 0, len(order))
 	for _, k := range order {
 		g := acc[k]
+		if g.Scheme == InSample && g.Rows == 1 && g.NA == 0 {
+			// A factor fitted on one row reproduces it: no error to report.
+			*g = GroupStats{Core: g.Core, Style: g.Style, Scheme: g.Scheme, NA: 1, NAReason: "1 row, fitted: reproduced by construction"}
+		}
 		if n := float64(g.Rows); n > 0 {
 			g.MAPE /= n
 			g.BiasPct /= n
