@@ -39,6 +39,8 @@ type EstimateReport struct {
 	Style    Style  `json:"engine"`
 	Planner  string `json:"planner"`
 	Schedule string `json:"schedule"`
+	// Patch describes the patch-based schedule, nil when layer-based.
+	Patch *PatchInfo `json:"patch,omitempty"`
 	*sim.Estimate
 	PeakSRAM int       `json:"peak_sram_bytes"`
 	Flash    int       `json:"flash_bytes"`

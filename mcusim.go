@@ -37,6 +37,8 @@ type (
 	Plan = plan.Plan
 	// PatchInfo describes a patch-based schedule (plan.PatchInfo).
 	PatchInfo = plan.PatchInfo
+	// Span is the part of a placed memory region in one bank (mem.Span).
+	Span = mem.Span
 	// Style is a kernel style: tinyengine (the zero value), cmsis-nn or
 	// tflm-ref (kernels.Style).
 	Style = kernels.Style
@@ -46,6 +48,7 @@ type (
 const (
 	PlannerTinyEngine = plan.PlannerTinyEngine
 	PlannerAnalytic   = plan.PlannerAnalytic
+	PlannerTFLM       = plan.PlannerTFLM
 	StyleTinyEngine   = kernels.StyleTinyEngine
 )
 
@@ -166,3 +169,6 @@ func DataDir(dir string) (string, error) {
 	}
 	return datadir.Find()
 }
+
+// FindBoardIn looks a board up by id in a database returned by Boards.
+func FindBoardIn(boards []Board, id string) (*Board, error) { return mem.Find(boards, id) }

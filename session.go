@@ -162,7 +162,7 @@ func (e *Estimator) Estimate(ctx context.Context, g *Graph) (*EstimateReport, er
 		return nil, err
 	}
 	rep := &EstimateReport{Model: g.Name, Board: e.board.ID, Style: e.style, Planner: pl.Planner,
-		Schedule: pl.Schedule, PeakSRAM: pl.PeakSRAM, Flash: pl.Flash, MACs: pl.MACs,
+		Schedule: pl.Schedule, Patch: pl.Patch, PeakSRAM: pl.PeakSRAM, Flash: pl.Flash, MACs: pl.MACs,
 		Source: "closed form", PlanNote: note}
 	rep.Fit = CheckFit(pl, e.board)
 	rep.Fits = rep.Fit.Fits

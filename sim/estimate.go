@@ -47,14 +47,18 @@ type Estimate struct {
 	EnergyMJ    float64 `json:"energy_mj"`
 	// PowerMW is the board's power at ClockMHz (mem.Board.PowerAt), 0 when
 	// unknown; EnergyUnknown then says why.
-	PowerMW       float64         `json:"power_mw"`
-	PowerBasis    string          `json:"power_basis,omitempty"`
-	PowerNote     string          `json:"power_note,omitempty"`
-	EnergyUnknown string          `json:"energy_unknown,omitempty"`
-	Calibration   Calibration     `json:"calibration"`
-	Placement     mem.Placement   `json:"placement"`
-	Layers        []LayerEstimate `json:"layers"`
-	Notes         []string        `json:"notes,omitempty"`
+	PowerMW       float64       `json:"power_mw"`
+	PowerBasis    string        `json:"power_basis,omitempty"`
+	PowerNote     string        `json:"power_note,omitempty"`
+	EnergyUnknown string        `json:"energy_unknown,omitempty"`
+	Calibration   Calibration   `json:"calibration"`
+	Placement     mem.Placement `json:"placement"`
+	// ArenaSpans and ScratchSpans are the banks each region occupies, in
+	// address order: a large arena spans several (DTCM then SRAM1).
+	ArenaSpans   []mem.Span      `json:"arena_spans"`
+	ScratchSpans []mem.Span      `json:"scratch_spans,omitempty"`
+	Layers       []LayerEstimate `json:"layers"`
+	Notes        []string        `json:"notes,omitempty"`
 }
 
 // PriceOptions select the board, its clock and the kernel style.
@@ -232,7 +236,8 @@ func (st *pricing) finish() (*Estimate, error) {
 	p, pl, cm, cal := st.p, st.pl, st.cm, st.p.cal
 	b := p.opt.Board
 	est := &Estimate{Board: b.ID, Core: string(b.Core), ClockMHz: cm.ClockMHz, FlashWS: cm.FlashWS,
-		Engine: p.opt.Style.String(), Calibration: cal, Placement: cm.Placement, Notes: cm.Notes}
+		Engine: p.opt.Style.String(), Calibration: cal, Placement: cm.Placement, Notes: cm.Notes,
+		ArenaSpans: cm.Spans[mem.RegionArena], ScratchSpans: cm.Spans[mem.RegionScratch]}
 	steps := pl.Exec.Steps
 	var dims []int
 	if !p.opt.NoLayers {

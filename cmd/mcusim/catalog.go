@@ -9,10 +9,10 @@ import (
 	"mcusim"
 )
 
-func cmdModels(args []string, out io.Writer) error {
-	fs := newFlags("models", "[--json]", out)
+func cmdModels(args []string, out, errw io.Writer) error {
+	fs := newFlags("models", "[--json]", errw)
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	rows, err := mcusim.Models()
@@ -80,11 +80,11 @@ type bank struct {
 	TCM  bool   `json:"tcm"`
 }
 
-func cmdBoards(args []string, out io.Writer) error {
-	fs := newFlags("boards", "[--boards FILE] [--json]", out)
+func cmdBoards(args []string, out, errw io.Writer) error {
+	fs := newFlags("boards", "[--boards FILE] [--json]", errw)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	path := fs.String("boards", "", "board database TOML file (default: the built-in boards.toml)")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	boards, err := mcusim.Boards(*path)
@@ -133,19 +133,35 @@ var (
 	fitBoards = []string{"stm32f412", "stm32f746", "stm32h743"}
 )
 
-func cmdFit(args []string, out io.Writer) error {
-	fs := newFlags("fit", "[--models M1,M2,...] [--board-ids B1,B2,...] [--planner P] [--boards FILE] [--json]", out)
+func cmdFit(args []string, out, errw io.Writer) error {
+	fs := newFlags("fit", "[--models M1,M2,...] [--board B1,B2,...] [--boards FILE] [--planner P] [--json [--progress]]", errw)
 	modelList := fs.String("models", strings.Join(fitModels, ","), "comma-separated models (zoo names or paths)")
-	boardList := fs.String("board-ids", strings.Join(fitBoards, ","), "comma-separated board ids")
+	boardList := fs.String("board", "", "comma-separated board ids (default: "+strings.Join(fitBoards, ",")+", or every board of --boards FILE)")
 	planner := fs.String("planner", mcusim.PlannerTinyEngine, "memory planner: analytic or tinyengine (patch schedules need one of them)")
 	path := fs.String("boards", "", "board database TOML file (default: the built-in boards.toml)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if err := parse(fs, args); err != nil {
+	progress := fs.Bool("progress", false, "report progress on stderr even with --json")
+	if err := fs.parse(args); err != nil {
 		return err
 	}
+	boards, err := mcusim.Boards(*path)
+	if err != nil {
+		return err
+	}
+	ids := splitList(*boardList)
+	if len(ids) == 0 {
+		ids = fitBoards
+		if *path != "" {
+			// A user's board file: its boards are the ones asked about.
+			ids = nil
+			for _, b := range boards {
+				ids = append(ids, b.ID)
+			}
+		}
+	}
 	var chosen []*mcusim.Board
-	for _, id := range splitList(*boardList) {
-		b, err := mcusim.FindBoard(id, *path)
+	for _, id := range ids {
+		b, err := mcusim.FindBoardIn(boards, id)
 		if err != nil {
 			return err
 		}
@@ -159,7 +175,8 @@ func cmdFit(args []string, out io.Writer) error {
 		}
 		graphs = append(graphs, g)
 	}
-	rows, err := mcusim.FitTable(graphs, chosen, mcusim.FitTableOptions{Planner: *planner})
+	rows, err := mcusim.FitTable(graphs, chosen, mcusim.FitTableOptions{Planner: *planner,
+		Progress: newProgress(errw, "fit", "models", !*asJSON || *progress).report})
 	if err != nil {
 		return err
 	}

@@ -12,22 +12,22 @@ import (
 	"mcusim"
 )
 
-func cmdEstimate(args []string, out io.Writer) error {
+func cmdEstimate(args []string, out, errw io.Writer) error {
 	var f planFlags
 	var bf boardFlags
-	fs := newFlags("estimate", "--model M --board B [--engine E] [--patches P (--split-op K | --split-block N) | --auto] [--clock MHz] [--exec [--cache-dir DIR | --no-cache]] [--json]", out)
-	f.register(fs)
+	fs := newFlags("estimate", "--model M --board B [--engine E] [--patches P (--split-op K | --split-block N) | --auto] [--clock MHz] [--exec [--cache-dir DIR | --no-cache]] [--json]", errw)
+	f.register(fs.FlagSet)
 	var cf cacheFlags
-	cf.register(fs)
-	bf.register(fs, "board id (see mcusim boards)")
+	cf.register(fs.FlagSet)
+	bf.register(fs.FlagSet, "board id (see mcusim boards)")
 	eng := fs.String("engine", mcusim.StyleTinyEngine.String(), "kernel style: "+strings.Join(mcusim.StyleNames(), ", "))
 	clock := fs.Int("clock", 0, "core clock in MHz (default: the board's maximum); cycles change only through the flash wait states, power follows the datasheet's run current")
 	exec := fs.Bool("exec", false, "run the generated kernels and price the measured block counts (same cycles as the closed form)")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if bf.board == "" {
-		return usagef("--board is required (see mcusim boards)")
+	if err := bf.check(true); err != nil {
+		return err
 	}
 	style, err := mcusim.ParseStyle(*eng)
 	if err != nil {
@@ -61,7 +61,12 @@ func cmdEstimate(args []string, out io.Writer) error {
 		return nil
 	}
 	e := rep.Estimate
-	fmt.Fprintf(out, "board     %s, %s @ %d MHz, flash %d wait states, arena in %s\n", e.Board, e.Core, e.ClockMHz, e.FlashWS, e.Placement.Arena)
+	fmt.Fprintf(out, "board     %s, %s @ %d MHz, flash %d wait states\n", e.Board, e.Core, e.ClockMHz, e.FlashWS)
+	fmt.Fprintf(out, "placement arena in %s", spans(e.ArenaSpans))
+	if len(e.ScratchSpans) > 0 {
+		fmt.Fprintf(out, ", scratch in %s", spans(e.ScratchSpans))
+	}
+	fmt.Fprintln(out)
 	fmt.Fprintf(out, "latency   %.2f ms = %.0f cycles (%.0f%% memory stalls; counts from the %s)\n", e.LatencyMS, e.Cycles, 100*e.StallCycles/e.Cycles, rep.Source)
 	if e.PowerMW > 0 {
 		fmt.Fprintf(out, "energy    %.3f mJ at %.1f mW (%s)\n", e.EnergyMJ, e.PowerMW, e.PowerNote)
@@ -73,9 +78,31 @@ func cmdEstimate(args []string, out io.Writer) error {
 	tw := tabwriter.NewWriter(out, 2, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "#\tname\top\tout shape\tMACs\tcycles\tms\tstalls\t")
 	for _, l := range e.Layers {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%v\t%d\t%.0f\t%.3f\t%.0f%%\t\n", l.Index, l.Name, l.Op, l.Shape, l.MACs, l.Cycles, l.MS, 100*l.StallShare)
+		mark := ""
+		if rep.Patch != nil && l.Index < rep.Patch.SplitOp {
+			mark = "*"
+		}
+		fmt.Fprintf(tw, "%d%s\t%s\t%s\t%v\t%d\t%.0f\t%.3f\t%.0f%%\t\n", l.Index, mark, shortName(l.Name), l.Op, l.Shape, l.MACs, l.Cycles, l.MS, 100*l.StallShare)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if pi := rep.Patch; pi != nil {
+		fmt.Fprintf(out, "(* = patch stage, run %dx%d times: out shape per patch; MACs, cycles and ms over all patches)\n", pi.Patches, pi.Patches)
+	}
+	return nil
+}
+
+// spans prints where a region lies: "DTCM 64.0 KiB + SRAM1 196.1 KiB".
+func spans(ss []mcusim.Span) string {
+	if len(ss) == 0 {
+		return "-"
+	}
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = s.Bank + " " + kib(s.Bytes)
+	}
+	return strings.Join(parts, " + ")
 }
 
 func dataFlag(fs interface {
@@ -88,11 +115,11 @@ func dataFlag(fs interface {
 
 func findData(d string) (string, error) { return mcusim.DataDir(d) }
 
-func cmdValidate(args []string, out io.Writer) error {
-	fs := newFlags("validate", "[--data DIR] [--json]", out)
-	data := dataFlag(fs)
+func cmdValidate(args []string, out, errw io.Writer) error {
+	fs := newFlags("validate", "[--data DIR] [--json]", errw)
+	data := dataFlag(fs.FlagSet)
 	asJSON := fs.Bool("json", false, "print one JSON object (every row with its fitted/held-out flags and all predictions)")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	dir, err := findData(*data)
@@ -207,12 +234,12 @@ func errCell(errPct *float64, na string, withReason bool) string {
 	return "n/a"
 }
 
-func cmdCalibrate(args []string, out io.Writer) error {
-	fs := newFlags("calibrate", "[--data DIR] [--write FILE] [--json]", out)
-	data := dataFlag(fs)
+func cmdCalibrate(args []string, out, errw io.Writer) error {
+	fs := newFlags("calibrate", "[--data DIR] [--write FILE] [--json]", errw)
+	data := dataFlag(fs.FlagSet)
 	write := fs.String("write", "", "write the fitted table as Go source (sim/calibration_table.go)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	dir, err := findData(*data)

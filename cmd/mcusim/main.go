@@ -30,9 +30,11 @@ func main() {
 
 func usagef(format string, a ...any) error { return fmt.Errorf(format, a...) }
 
+// verb is one subcommand: it writes its result to out and, for help and
+// progress, to errw (stderr).
 type verb struct {
 	name, summary string
-	run           func(args []string, out io.Writer) error
+	run           func(args []string, out, errw io.Writer) error
 }
 
 func verbs() []verb {
@@ -56,19 +58,29 @@ func usage(w io.Writer) {
 	}
 }
 
+// run is the CLI. Results go to stdout, everything else to stderr: usage and
+// help (mcusim, mcusim help, mcusim <verb> -h), progress, and errors — one
+// line, exit code 2. Without a verb mcusim prints the verb list and exits 2;
+// asked for help it exits 0.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stdout)
-		if len(args) == 0 {
-			return 2
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) == 2 {
+			// mcusim help VERB = mcusim VERB -h
+			args = []string{args[1], "-h"}
+		} else {
+			usage(stderr)
+			return 0
 		}
-		return 0
 	}
 	for _, v := range verbs() {
 		if v.name != args[0] {
 			continue
 		}
-		err := v.run(args[1:], stdout)
+		err := v.run(args[1:], stdout, stderr)
 		switch {
 		case err == nil:
 			return 0
@@ -95,23 +107,36 @@ func verbNames() string {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// newFlags makes a verb's flag set whose errors come back as usage errors.
-func newFlags(name, synopsis string, out io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fmt.Fprintf(out, "usage: mcusim %s %s\n\nflags:\n", name, synopsis)
-		fs.SetOutput(out)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	return fs
+// flagSet is a verb's flags: parse errors come back as one-line usage errors,
+// and -h prints the usage once, to stderr.
+type flagSet struct {
+	*flag.FlagSet
+	synopsis string
+	errw     io.Writer
 }
 
-func parse(fs *flag.FlagSet, args []string) error {
+// newFlags makes a verb's flag set; errw receives the usage on -h.
+func newFlags(name, synopsis string, errw io.Writer) *flagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	// The flag package prints the usage on every error and on -h; the
+	// verbs print it themselves, once, and only when asked (parse).
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &flagSet{FlagSet: fs, synopsis: synopsis, errw: errw}
+}
+
+// printUsage writes the verb's synopsis and flags.
+func (fs *flagSet) printUsage() {
+	fmt.Fprintf(fs.errw, "usage: mcusim %s %s\n\nflags:\n", fs.Name(), fs.synopsis)
+	fs.SetOutput(fs.errw)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+func (fs *flagSet) parse(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			fs.printUsage()
 			return err
 		}
 		return usagef("%v (see mcusim %s -h)", err, fs.Name())

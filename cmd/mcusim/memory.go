@@ -55,6 +55,19 @@ func (f *boardFlags) register(fs *flag.FlagSet, use string) {
 	fs.StringVar(&f.boards, "boards", "", "board database TOML file (default: the built-in boards.toml)")
 }
 
+// check refuses --boards without --board, which would be silently unused.
+func (f *boardFlags) check(required bool) error {
+	if f.board == "" {
+		if required {
+			return usagef("--board is required (see mcusim boards)")
+		}
+		if f.boards != "" {
+			return usagef("--boards FILE selects the database --board ID is looked up in; give --board too")
+		}
+	}
+	return nil
+}
+
 // memoryReport is the JSON of `mcusim memory`.
 type memoryReport struct {
 	*mcusim.Plan
@@ -62,13 +75,16 @@ type memoryReport struct {
 	Fit  *mcusim.FitReport `json:"fit,omitempty"`
 }
 
-func cmdMemory(args []string, out io.Writer) error {
+func cmdMemory(args []string, out, errw io.Writer) error {
 	var f planFlags
 	var bf boardFlags
-	fs := newFlags("memory", "--model M [--planner P] [--patches P (--split-op K | --split-block N) | --auto] [--board B] [--json]", out)
-	f.register(fs)
-	bf.register(fs, "board id: also say whether SRAM and Flash fit (see mcusim boards)")
-	if err := parse(fs, args); err != nil {
+	fs := newFlags("memory", "--model M [--planner P] [--patches P (--split-op K | --split-block N) | --auto] [--board B [--boards FILE]] [--json]", errw)
+	f.register(fs.FlagSet)
+	bf.register(fs.FlagSet, "board id: also say whether SRAM and Flash fit (see mcusim boards)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := bf.check(false); err != nil {
 		return err
 	}
 	g, opt, err := f.load()
@@ -117,6 +133,11 @@ func printPlan(out io.Writer, rep memoryReport) {
 		fmt.Fprintf(out, " (im2col %d + kernel %d)", p.SBuf, p.KBuf)
 	}
 	fmt.Fprintln(out)
+	if p.Planner == mcusim.PlannerTFLM {
+		// The README's planner table says the same; the number alone misleads.
+		fmt.Fprintln(out, "          (TFLM: the activation arena only; not counted: TFLM's persistent section,")
+		fmt.Fprintln(out, "          kernel scratch buffers such as CMSIS-NN's im2col, the interpreter's stack)")
+	}
 	fmt.Fprintf(out, "Flash     %d B (%s) weights + bias + scale\n", p.Flash, kib(p.Flash))
 	if n := len(p.Conflicts); n > 0 {
 		c := p.Conflicts[0]
@@ -144,6 +165,10 @@ func printPlan(out io.Writer, rep memoryReport) {
 		tw.Flush()
 	}
 	fmt.Fprintln(out)
+	peak := 0
+	for _, l := range p.Layers {
+		peak = max(peak, l.LiveBytes)
+	}
 	tw := tabwriter.NewWriter(out, 2, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "#\tname\top\tblock\tin\tout\tMACs\tlive bytes\t")
 	for _, l := range p.Layers {
@@ -151,10 +176,35 @@ func printPlan(out io.Writer, rep memoryReport) {
 		if l.Patch {
 			mark = "*"
 		}
-		fmt.Fprintf(tw, "%d%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t\n", l.Index, mark, l.Name, l.Op, l.Block, l.InShape, l.OutShape, l.MACs, l.LiveBytes)
+		peakMark := ""
+		if l.LiveBytes == peak {
+			peakMark = "  <- peak"
+		}
+		fmt.Fprintf(tw, "%d%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", l.Index, mark, shortName(l.Name), l.Op, blockName(l.Block), l.InShape, l.OutShape, l.MACs, l.LiveBytes, peakMark)
 	}
 	tw.Flush()
-	if p.Patch != nil {
-		fmt.Fprintln(out, "(* = patch stage, shapes per patch)")
+	if pi := p.Patch; pi != nil {
+		fmt.Fprintf(out, "(* = patch stage, run %dx%d times: its shapes and MACs are per patch)\n", pi.Patches, pi.Patches)
 	}
+}
+
+// maxName is the widest layer name the tables print; TFLite names run to 240
+// characters. JSON output keeps the full names.
+const maxName = 40
+
+// shortName cuts a name to maxName characters, marking the cut with "…".
+func shortName(s string) string {
+	r := []rune(s)
+	if len(r) <= maxName {
+		return s
+	}
+	return string(r[:maxName-1]) + "…"
+}
+
+// blockName prints a block index, "-" for a step outside any block.
+func blockName(b int) string {
+	if b < 0 {
+		return "-"
+	}
+	return fmt.Sprint(b)
 }

@@ -10,19 +10,19 @@ import (
 	"mcusim"
 )
 
-func cmdRun(args []string, out io.Writer) error {
+func cmdRun(args []string, out, errw io.Writer) error {
 	var f planFlags
-	fs := newFlags("run", "--model M [--engine E] [--planner P] [--patches P (--split-op K | --split-block N) | --auto] [--verify] [--input FILE | --seed N] [--dump-wasm FILE] [--cache-dir DIR | --no-cache] [--json]", out)
-	f.register(fs)
+	fs := newFlags("run", "--model M [--engine E] [--planner P] [--patches P (--split-op K | --split-block N) | --auto] [--verify] [--input FILE | --seed N] [--dump-wasm FILE] [--cache-dir DIR | --no-cache] [--json]", errw)
+	f.register(fs.FlagSet)
 	var cf cacheFlags
-	cf.register(fs)
+	cf.register(fs.FlagSet)
 	eng := fs.String("engine", mcusim.StyleTinyEngine.String(), "kernel style: "+strings.Join(mcusim.StyleNames(), ", "))
 	verify := fs.Bool("verify", false, "check shadow ownership on every activation load and store (a clobber fails the run)")
 	input := fs.String("input", "", "raw input tensor file (NHWC, the model's input element type)")
 	seed := fs.Uint64("seed", 1, "seed of the random input when --input is not given")
 	wseed := fs.Int64("weight-seed", 0, "seed of the synthetic weights of models without weights (zoo, JSON)")
 	dump := fs.String("dump-wasm", "", "write the generated WebAssembly module to FILE")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	style, err := mcusim.ParseStyle(*eng)
@@ -88,7 +88,9 @@ func printRun(out io.Writer, r *mcusim.RunReport) {
 		}
 	}
 	fmt.Fprintf(out, "output     %s %v, argmax %d\n", r.OutputDType, abbreviate(r.Output, 16), r.Argmax)
-	fmt.Fprintf(out, "speed      %.1f ms (%.0f MMAC/s), compile %.1f ms, module %d B\n", r.WallMS, r.MMACPerSecond, r.CompileMS, r.WasmBytes)
+	// Host figures: how fast mcusim simulated, not how fast the MCU runs
+	// (that is mcusim estimate).
+	fmt.Fprintf(out, "simulator  %.1f ms host wall time (%.0f MMAC/s on this machine), compile %.1f ms, module %d B; MCU latency: mcusim estimate\n", r.WallMS, r.MMACPerSecond, r.CompileMS, r.WasmBytes)
 }
 
 func abbreviate(v []int64, n int) string {
