@@ -2,11 +2,9 @@ package calib
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"sort"
 	"strconv"
 
@@ -50,43 +48,15 @@ var mlperfModels = map[string]string{
 // ReadMLPerf reads the performance rows of an MLPerf Tiny latency CSV. Rows on
 // boards not in the database, of other benchmarks or on a model other than the
 // reference one (reference_tflite = "no") carry a Skip reason.
-func ReadMLPerf(path string) ([]VendorRow, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return readMLPerf(io.LimitReader(f, maxCSVBytes), path)
-}
+func ReadMLPerf(path string) ([]VendorRow, error) { return readFile(path, readMLPerf) }
 
 func readMLPerf(in io.Reader, path string) ([]VendorRow, error) {
-	r := csv.NewReader(in)
-	head, err := r.Read()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	col := map[string]int{}
-	for i, h := range head {
-		col[h] = i
-	}
-	for _, c := range []string{"results_version", "submitter", "board", "clock_mhz", "stack", "reference_tflite", "benchmark", "cycles_per_inference"} {
-		if _, ok := col[c]; !ok {
-			return nil, fmt.Errorf("%s: no column %q", path, c)
-		}
-	}
 	var rows []VendorRow
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", path, err)
-		}
-		cyc, cerr := strconv.ParseFloat(rec[col["cycles_per_inference"]], 64)
-		mhz, merr := strconv.Atoi(rec[col["clock_mhz"]])
-		v := VendorRow{Version: rec[col["results_version"]], Submitter: rec[col["submitter"]], Stack: rec[col["stack"]],
-			Benchmark: rec[col["benchmark"]], Board: rec[col["board"]], ClockMHz: mhz, Cycles: cyc}
+	err := eachRecord(in, path, []string{"results_version", "submitter", "board", "clock_mhz", "stack", "reference_tflite", "benchmark", "cycles_per_inference"}, func(cell func(string) string) {
+		cyc, cerr := strconv.ParseFloat(cell("cycles_per_inference"), 64)
+		mhz, merr := strconv.Atoi(cell("clock_mhz"))
+		v := VendorRow{Version: cell("results_version"), Submitter: cell("submitter"), Stack: cell("stack"),
+			Benchmark: cell("benchmark"), Board: cell("board"), ClockMHz: mhz, Cycles: cyc}
 		v.BoardID = mlperfBoards[v.Board]
 		v.Model = mlperfModels[v.Benchmark]
 		switch {
@@ -96,12 +66,12 @@ func readMLPerf(in io.Reader, path string) ([]VendorRow, error) {
 			v.Skip = "board not in the database"
 		case v.Model == "":
 			v.Skip = "benchmark without a reference model"
-		case rec[col["reference_tflite"]] == "no":
+		case cell("reference_tflite") == "no":
 			v.Skip = "not the reference .tflite"
 		}
 		rows = append(rows, v)
-	}
-	return rows, nil
+	})
+	return rows, err
 }
 
 // CrossBoard compares one engine's cycles on a board with its cycles on a base

@@ -85,60 +85,70 @@ const maxCSVBytes = 16 << 20
 // metrics are dropped; rows transcribed twice are kept once. Rows on boards
 // or engines mcusim does not model have an empty BoardID or Style; Observe
 // skips them with the reason.
-func ReadReported(path string) ([]Row, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return readReported(io.LimitReader(f, maxCSVBytes), path)
-}
+func ReadReported(path string) ([]Row, error) { return readFile(path, readReported) }
 
 func readReported(in io.Reader, path string) ([]Row, error) {
-	r := csv.NewReader(in)
-	head, err := r.Read()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	col := map[string]int{}
-	for i, h := range head {
-		col[h] = i
-	}
-	for _, c := range []string{"source", "board", "engine", "model", "metric", "value", "unit"} {
-		if _, ok := col[c]; !ok {
-			return nil, fmt.Errorf("%s: no column %q", path, c)
-		}
-	}
 	var rows []Row
 	seen := map[string]bool{}
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
+	err := eachRecord(in, path, []string{"source", "board", "engine", "model", "metric", "value", "unit"}, func(cell func(string) string) {
+		if cell("metric") != "latency" || cell("unit") != "ms" {
+			return
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", path, err)
-		}
-		if rec[col["metric"]] != "latency" || rec[col["unit"]] != "ms" {
-			continue
-		}
-		v, err := strconv.ParseFloat(rec[col["value"]], 64)
+		v, err := strconv.ParseFloat(cell("value"), 64)
 		if err != nil || v <= 0 {
-			continue // OOM
+			return // OOM
 		}
-		row := Row{Source: rec[col["source"]], Board: rec[col["board"]], Engine: rec[col["engine"]],
-			Model: modelName(rec[col["model"]]), LatencyMS: v}
-		key := row.Board + "|" + row.Engine + "|" + row.Model + "|" + rec[col["value"]]
+		row := Row{Source: cell("source"), Board: cell("board"), Engine: cell("engine"), Model: modelName(cell("model")), LatencyMS: v}
+		key := row.Board + "|" + row.Engine + "|" + row.Model + "|" + cell("value")
 		if seen[key] {
-			continue // the README table is transcribed twice in places
+			return // the README table is transcribed twice in places
 		}
 		seen[key] = true
 		row.BoardID = boardIDs[row.Board]
 		row.Style = engineStyles[row.Engine]
 		row.Fit = fitEngines[row.Engine]
 		rows = append(rows, row)
+	})
+	return rows, err
+}
+
+// readFile opens a CSV file and parses at most maxCSVBytes of it.
+func readFile[T any](path string, parse func(io.Reader, string) ([]T, error)) ([]T, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
-	return rows, nil
+	defer f.Close()
+	return parse(io.LimitReader(f, maxCSVBytes), path)
+}
+
+// eachRecord reads a CSV whose header names at least the required columns and
+// calls each for every record with a getter of cells by column name.
+func eachRecord(in io.Reader, path string, required []string, each func(cell func(string) string)) error {
+	r := csv.NewReader(in)
+	head, err := r.Read()
+	if err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	for _, c := range required {
+		if _, ok := col[c]; !ok {
+			return fmt.Errorf("%s: no column %q", path, c)
+		}
+	}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %v", path, err)
+		}
+		each(func(name string) string { return rec[col[name]] })
+	}
 }
 
 // Resolver returns the graph of a model named in a row. It returns nil and no
