@@ -41,6 +41,9 @@ type CostModel struct {
 	// banks it covers, in address order (nil for an empty region).
 	Placement Placement
 	Spans     [NumRegions][]Span
+	// Banks names the banks that per-bank figures (SplitByBank) are indexed
+	// by: BankFlash first, then the board's SRAM banks in address order.
+	Banks []string
 	// Notes holds one line per modelling assumption, with its source.
 	Notes []string
 }
@@ -155,6 +158,11 @@ func (b *Board) CostModel(clockMHz, arenaBytes, scratchBytes, inputBytes int, pl
 	if err != nil {
 		return nil, err
 	}
+	cm.Banks = make([]string, 1+len(lay.banks))
+	cm.Banks[0] = BankFlash
+	for i, k := range lay.banks {
+		cm.Banks[1+i] = k.Name
+	}
 
 	for _, r := range regions {
 		ps := placed[r.region]
@@ -175,7 +183,7 @@ func (b *Board) CostModel(clockMHz, arenaBytes, scratchBytes, inputBytes int, pl
 		parts := make([]string, len(ps))
 		for i, p := range ps {
 			k := lay.banks[p.bank]
-			spans[i] = Span{Bank: k.Name, Base: p.base, Bytes: p.bytes}
+			spans[i] = Span{Bank: k.Name, Base: p.base, Bytes: p.bytes, index: 1 + p.bank}
 			parts[i] = fmt.Sprintf("%s %s", k.Name, sizeString(p.bytes))
 		}
 		cm.Spans[r.region] = spans

@@ -7,6 +7,7 @@ package mem
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 )
@@ -28,6 +29,60 @@ type Span struct {
 	Bank  string `json:"bank"`
 	Base  uint64 `json:"base"`
 	Bytes int    `json:"bytes"`
+	index int    // of the bank in CostModel.Banks
+}
+
+// BankFlash names the on-chip flash in CostModel.Banks: the weights, biases
+// and requantization tables of RegionFlash.
+const BankFlash = "flash"
+
+// SplitByBank adds t, the traffic of region r, to perBank, which is indexed
+// like cm.Banks. RegionFlash traffic goes to BankFlash. An SRAM region that
+// spans banks (on the STM32F746 a 242 KiB arena covers DTCM and SRAM1) splits
+// its bytes by the share of the region in each bank: uniform access over the
+// region, the assumption its byte-weighted stall already makes (ReadStall)
+// [ESTIMATE]. The parts are rounded so that they add up to t exactly: the
+// i-th span gets ⌊t·c_i/n⌋ − ⌊t·c_(i−1)/n⌋ bytes, where n is the region's size
+// and c_i the bytes of its first i spans. It reports false, adding nothing,
+// when r is not placed (an empty SRAM region) but t is not zero.
+func (cm *CostModel) SplitByBank(r Region, t Traffic, perBank []Traffic) bool {
+	if t == (Traffic{}) {
+		return true
+	}
+	if r == RegionFlash {
+		perBank[0].Read += t.Read
+		perBank[0].Write += t.Write
+		return true
+	}
+	spans := cm.Spans[r]
+	if len(spans) == 0 {
+		return false
+	}
+	if len(spans) == 1 {
+		perBank[spans[0].index].Read += t.Read
+		perBank[spans[0].index].Write += t.Write
+		return true
+	}
+	n := uint64(0)
+	for _, s := range spans {
+		n += uint64(s.Bytes)
+	}
+	var c, prevRead, prevWrite uint64
+	for _, s := range spans {
+		c += uint64(s.Bytes)
+		rd, wr := mulDiv(t.Read, c, n), mulDiv(t.Write, c, n)
+		perBank[s.index].Read += rd - prevRead
+		perBank[s.index].Write += wr - prevWrite
+		prevRead, prevWrite = rd, wr
+	}
+	return true
+}
+
+// mulDiv returns ⌊a·b/c⌋ for b ≤ c without overflowing the product.
+func mulDiv(a, b, c uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	q, _ := bits.Div64(hi, lo, c) // hi < c because b ≤ c
+	return q
 }
 
 // regionRequest is one region to place: its size, the bank the caller forced

@@ -2,7 +2,9 @@ package mem
 
 import (
 	"errors"
+	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -225,5 +227,67 @@ func TestCostModelNoFit(t *testing.T) {
 	}
 	if _, err := (&Board{ID: "empty", ClockMHz: 100}).CostModel(0, 1, 0, 0, Placement{}); !errors.Is(err, ErrNoFit) || !strings.Contains(err.Error(), "no free SRAM") {
 		t.Errorf("board without banks: %v", err)
+	}
+}
+
+// A region's traffic goes to its banks in proportion to its share of each
+// (uniform access), in whole bytes that add up to the region's traffic.
+func TestSplitByBank(t *testing.T) {
+	f746 := shipped(t, "stm32f746")
+	// 242 KiB arena: DTCM 64 KiB + SRAM1 178 KiB; scratch in SRAM1; no input.
+	cm, err := f746.CostModel(0, kib(242), kib(4), 0, Placement{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(cm.Banks, ","), "flash,ITCM-RAM,DTCM,SRAM1,SRAM2"; got != want {
+		t.Fatalf("banks %s, want %s", got, want)
+	}
+	if got := spanString(cm.Spans[RegionArena]); got != "DTCM 64 KiB + SRAM1 178 KiB" {
+		t.Fatalf("arena in %s", got)
+	}
+	per := make([]Traffic, len(cm.Banks))
+	// 242 000 bytes read: DTCM ⌊242000·64/242⌋ = 64000, SRAM1 the rest; 1001
+	// written: DTCM ⌊1001·64/242⌋ = 264, SRAM1 737.
+	if !cm.SplitByBank(RegionArena, Traffic{Read: 242000, Write: 1001}, per) {
+		t.Fatal("arena not placed")
+	}
+	if !cm.SplitByBank(RegionFlash, Traffic{Read: 5000}, per) || !cm.SplitByBank(RegionScratch, Traffic{Read: 7, Write: 3}, per) {
+		t.Fatal("flash or scratch not placed")
+	}
+	want := []Traffic{{5000, 0}, {0, 0}, {64000, 264}, {178000 + 7, 737 + 3}, {0, 0}}
+	if !reflect.DeepEqual(per, want) {
+		t.Errorf("per bank %v, want %v", per, want)
+	}
+	// Traffic in a region that was not placed is refused; none is no-op.
+	if cm.SplitByBank(RegionInput, Traffic{Read: 1}, per) || !cm.SplitByBank(RegionInput, Traffic{}, per) {
+		t.Error("input region: want false for traffic, true for none")
+	}
+	// Conservation and proportion on every board, odd sizes included.
+	for _, b := range shippedBoards(t) {
+		_, run := b.ArenaRegion()
+		cm, err := b.CostModel(0, run-13, 0, 0, Placement{})
+		if err != nil {
+			t.Errorf("%s: %v", b.ID, err)
+			continue
+		}
+		for _, tr := range []Traffic{{1, 0}, {3, 7}, {999_999_937, 123_457}, {1 << 62, 1 << 40}} {
+			per := make([]Traffic, len(cm.Banks))
+			cm.SplitByBank(RegionArena, tr, per)
+			var sum Traffic
+			for _, s := range cm.Spans[RegionArena] {
+				got := per[slices.Index(cm.Banks, s.Bank)]
+				exact := float64(tr.Read) * float64(s.Bytes) / float64(run-13)
+				if math.Abs(float64(got.Read)-exact) > 1+1e-12*exact {
+					t.Errorf("%s %s: %d bytes read of %d, proportional share %.1f", b.ID, s.Bank, got.Read, tr.Read, exact)
+				}
+			}
+			for _, p := range per {
+				sum.Read += p.Read
+				sum.Write += p.Write
+			}
+			if sum != tr {
+				t.Errorf("%s: banks add up to %v, region had %v", b.ID, sum, tr)
+			}
+		}
 	}
 }

@@ -74,8 +74,9 @@ type PriceOptions struct {
 
 // Price turns block executions into cycles (DESIGN.md "Cycle model"): every
 // block costs its instruction mix on the board's core (isa) plus the memory
-// stalls of the bytes it moves in the regions it touches (mem); a step's cycles
-// are the sum over its blocks, scaled by the calibrated factor of (core, style).
+// stalls of the bytes it moves in the regions it touches (mem); a step's
+// cycles are the sum over its blocks (its Demand timed with no contention,
+// Demand.NoContention), scaled by the calibrated factor of (core, style).
 // Latency = cycles / clock; energy = the board's power × latency
 // (cortex-m.md §8: power is nearly constant per board, E = P·t). For many
 // estimates on one board use a Pricer.
@@ -97,6 +98,9 @@ type Pricer struct {
 	mixes [kernels.NumBlockKinds]*pricedKind // resolved on first use
 	cmKey [3]int
 	cm    *mem.CostModel
+	// scratch holds the demand of Price and PriceEach, reused call after call
+	// (the estimate keeps none of it).
+	scratch Demand
 }
 
 // pricedKind is a block kind's mixes and its core cycles per Per value (memory
@@ -130,7 +134,7 @@ func NewPricerWith(opt PriceOptions, cal Calibration) (*Pricer, error) {
 // Price prices one plan's block executions (an execution's, ExecsOf, or the
 // closed form's, count.Counts.Blocks).
 func (p *Pricer) Price(pl *plan.Plan, blocks []kernels.BlockCount) (*Estimate, error) {
-	st, err := p.begin(pl)
+	st, err := p.begin(pl, &p.scratch, false)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +147,7 @@ func (p *Pricer) Price(pl *plan.Plan, blocks []kernels.BlockCount) (*Estimate, e
 // PriceEach counts and prices a plan in one pass (count.CountEach): the NAS
 // labelling path, with no per-block allocation. Same cycles as Count + Price.
 func (p *Pricer) PriceEach(pl *plan.Plan) (*Estimate, error) {
-	st, err := p.begin(pl)
+	st, err := p.begin(pl, &p.scratch, false)
 	if err != nil {
 		return nil, err
 	}
@@ -153,17 +157,19 @@ func (p *Pricer) PriceEach(pl *plan.Plan) (*Estimate, error) {
 	return st.finish()
 }
 
-// pricing is one plan being priced.
+// pricing is one plan being priced: its demand, built block by block.
 type pricing struct {
 	p                     *Pricer
 	pl                    *plan.Plan
 	cm                    *mem.CostModel
 	readStall, writeStall [mem.NumRegions]float64
-	layerCyc, layerStall  []float64
+	d                     *Demand
 	err                   error
 }
 
-func (p *Pricer) begin(pl *plan.Plan) (*pricing, error) {
+// begin starts pricing pl into d; bytes keeps the per-region traffic (the
+// estimate itself needs only cycles and stalls).
+func (p *Pricer) begin(pl *plan.Plan, d *Demand, bytes bool) (*pricing, error) {
 	if pl.Exec == nil {
 		return nil, fmt.Errorf("planner %s places no buffers; estimates need the tinyengine placement", pl.Planner)
 	}
@@ -180,16 +186,15 @@ func (p *Pricer) begin(pl *plan.Plan) (*pricing, error) {
 		}
 		p.cm, p.cmKey = cm, key
 	}
-	st := &pricing{p: p, pl: pl, cm: p.cm}
+	st := &pricing{p: p, pl: pl, cm: p.cm, d: d}
 	// Stall cycles per byte by region, looked up once.
 	st.readStall, st.writeStall = p.cm.ReadStall, p.cm.WriteStall
-	n := len(pl.Exec.Steps)
-	buf := make([]float64, 2*n)
-	st.layerCyc, st.layerStall = buf[:n:n], buf[n:]
+	d.reset(len(pl.Exec.Steps), bytes)
 	return st, nil
 }
 
-// add charges one block: count × (core cycles of its mix + memory stalls).
+// add charges one block to the demand: count × (core cycles of its mix +
+// memory stalls), and count × its bytes per region when they are kept.
 func (st *pricing) add(b *kernels.BlockCount) {
 	if b.Count == 0 || st.err != nil {
 		return
@@ -222,17 +227,28 @@ func (st *pricing) add(b *kernels.BlockCount) {
 	for _, a := range access {
 		stall += float64(a.Read)*st.readStall[a.Region] + float64(a.Write)*st.writeStall[a.Region]
 	}
-	if step >= 0 && step < len(st.layerCyc) {
-		st.layerCyc[step] += (coreCyc + stall) * float64(count)
-		st.layerStall[step] += stall * float64(count)
+	d := st.d
+	if step < 0 || step >= d.Steps {
+		return
+	}
+	d.Cycles[step] += (coreCyc + stall) * float64(count)
+	d.Stall[step] += stall * float64(count)
+	if d.Region != nil {
+		rs := d.Region[step*int(mem.NumRegions) : (step+1)*int(mem.NumRegions)]
+		for _, a := range access {
+			rs[a.Region].Read += count * uint64(a.Read)
+			rs[a.Region].Write += count * uint64(a.Write)
+		}
 	}
 }
 
-// finish scales the layers by the calibration and adds up the totals.
+// finish times the demand with no contention (Demand.NoContention), scales
+// the layers by the calibration and adds up the totals.
 func (st *pricing) finish() (*Estimate, error) {
 	if st.err != nil {
 		return nil, st.err
 	}
+	t := st.d.NoContention()
 	p, pl, cm, cal := st.p, st.pl, st.cm, st.p.cal
 	b := p.opt.Board
 	est := &Estimate{Board: b.ID, Core: string(b.Core), ClockMHz: cm.ClockMHz, FlashWS: cm.FlashWS,
@@ -253,10 +269,10 @@ func (st *pricing) finish() (*Estimate, error) {
 		if dims != nil {
 			dims[3*i], dims[3*i+1], dims[3*i+2] = s.Out.H, s.Out.W, s.Out.C
 		}
-		c := st.layerCyc[i]*cal.Factor + cal.PerOperator*float64(calls)
+		c := t.Cycles[i]*cal.Factor + cal.PerOperator*float64(calls)
 		share := 0.0
-		if st.layerCyc[i] > 0 {
-			share = st.layerStall[i] / st.layerCyc[i]
+		if t.Cycles[i] > 0 {
+			share = t.Stall[i] / t.Cycles[i]
 		}
 		if est.Layers != nil {
 			est.Layers[i] = LayerEstimate{Index: i, Name: s.Name, Op: s.Kind.String(),
@@ -264,7 +280,7 @@ func (st *pricing) finish() (*Estimate, error) {
 				MS: c / float64(cm.ClockMHz) / 1e3, StallShare: share}
 		}
 		est.Cycles += c
-		est.StallCycles += st.layerStall[i] * cal.Factor
+		est.StallCycles += t.Stall[i] * cal.Factor
 	}
 	est.LatencyMS = est.Cycles / float64(cm.ClockMHz) / 1e3
 	// Energy = P(f) × latency at the clock of the estimate (cortex-m.md §8).
