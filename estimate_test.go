@@ -13,8 +13,8 @@ import (
 	"mcusim/engine/count"
 	"mcusim/engine/kernels"
 	"mcusim/engine/plan"
+	"mcusim/internal/datatest"
 	"mcusim/mem"
-	"mcusim/models/datadir"
 	"mcusim/sim"
 	"mcusim/sim/calib"
 	"mcusim/sim/wasmrun"
@@ -36,7 +36,7 @@ func board(t *testing.T, id string) *mem.Board {
 // them within 20% of the measured ones. A factor fitted on one row has no
 // held-out error, and every row is either fitted or held out.
 func TestValidateF746(t *testing.T) {
-	dir := filepath.Dir(filepath.Dir(datadir.Require(t, "mcunet", "reported_results.csv")))
+	dir := filepath.Dir(filepath.Dir(datatest.Require(t, "mcunet", "reported_results.csv")))
 	rep, err := mcusim.Validate(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +117,7 @@ func TestValidateF746(t *testing.T) {
 // TestValidateEqualsEstimate: each row's estimate is what `mcusim estimate`
 // prints for the same model, board and engine.
 func TestValidateEqualsEstimate(t *testing.T) {
-	dir := filepath.Dir(filepath.Dir(datadir.Require(t, "mcunet", "reported_results.csv")))
+	dir := filepath.Dir(filepath.Dir(datatest.Require(t, "mcunet", "reported_results.csv")))
 	rep, err := mcusim.Validate(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +151,7 @@ func TestValidateEqualsEstimate(t *testing.T) {
 // without it (an out-of-sample check the in-sample MAPE is not). It must agree
 // with what validate reports.
 func TestCalibrationReproducible(t *testing.T) {
-	dir := filepath.Dir(filepath.Dir(datadir.Require(t, "mcunet", "reported_results.csv")))
+	dir := filepath.Dir(filepath.Dir(datatest.Require(t, "mcunet", "reported_results.csv")))
 	ctx := context.Background()
 	cals, err := mcusim.Calibrate(ctx, dir)
 	if err != nil {
@@ -410,8 +410,8 @@ func TestEnergyAtClock(t *testing.T) {
 // kernels. The F746/H7A3 (HALE, Plumerai) and L4R5, U575, PSoC62 pairs are
 // reported (issue 9); their accuracy is logged, it is the cache model's target.
 func TestValidateCrossBoard(t *testing.T) {
-	datadir.Require(t, "mlperf-tiny", "mlperf_tiny_arm_cortex_m_latency.csv")
-	dir := filepath.Dir(filepath.Dir(datadir.Require(t, "mcunet", "reported_results.csv")))
+	datatest.Require(t, "mlperf-tiny", "mlperf_tiny_arm_cortex_m_latency.csv")
+	dir := filepath.Dir(filepath.Dir(datatest.Require(t, "mcunet", "reported_results.csv")))
 	rep, err := mcusim.Validate(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)

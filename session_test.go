@@ -10,31 +10,15 @@ import (
 	"mcusim"
 	"mcusim/engine/count"
 	"mcusim/engine/plan"
+	"mcusim/internal/corpus"
+	"mcusim/internal/datatest"
 	"mcusim/models"
-	"mcusim/models/datadir"
-	"mcusim/models/tflite"
-	"mcusim/models/zoo"
 	"mcusim/sim"
 )
 
 // sessionModels is every zoo model and every .tflite under the shared data
-// folder that loads (the others fail cleanly at load time, tested elsewhere).
-func sessionModels(t *testing.T) []*models.Graph {
-	var gs []*models.Graph
-	for _, e := range zoo.Entries() {
-		g, err := zoo.Load(e.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		gs = append(gs, g)
-	}
-	for _, p := range datadir.Files(t, ".tflite") {
-		if g, err := tflite.Load(p); err == nil {
-			gs = append(gs, g)
-		}
-	}
-	return gs
-}
+// folder that loads.
+func sessionModels(t *testing.T) []*models.Graph { return corpus.All(t) }
 
 // oneShot is the estimate composed by hand from the packages below the facade,
 // as mcusim.Estimate did before the session: plan for execution (the strict
@@ -102,7 +86,7 @@ func TestEstimatorEqualsOneShot(t *testing.T) {
 // must price the strict allocation's arena (49,152 bytes), as `mcusim
 // estimate` does, not the clobbering 16,384-byte one.
 func TestEstimatorStrictFallback(t *testing.T) {
-	g, err := mcusim.LoadModel(datadir.Require(t, "tflite-micro", "simple_add_model.tflite"))
+	g, err := mcusim.LoadModel(datatest.Require(t, "tflite-micro", "simple_add_model.tflite"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"mcusim/models/datadir"
+	"mcusim/internal/datatest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -174,14 +174,14 @@ func TestSharedModelsByPath(t *testing.T) {
 		{"mcunet", "tinyengine-vww_mcunet-vww1_80x80.tflite"},
 		{"mcunet", "mcunet-320kb-1mb_imagenet.json"},
 	} {
-		p := datadir.Require(t, rel...)
+		p := datatest.Require(t, rel...)
 		code, _, errOut := runCLI("memory", "--model", p, "--auto", "--json")
 		if code != 0 {
 			t.Errorf("%s: exit %d: %s", p, code, errOut)
 		}
 	}
 	// Unsupported operators fail with one line naming the operator and its index.
-	p := datadir.Require(t, "tflite-micro", "keyword_scrambled.tflite")
+	p := datatest.Require(t, "tflite-micro", "keyword_scrambled.tflite")
 	code, _, errOut := runCLI("memory", "--model", p)
 	if code != 2 || !strings.Contains(errOut, "operator 1 (SVDF)") {
 		t.Errorf("keyword_scrambled: exit %d, stderr %q", code, errOut)
@@ -310,7 +310,7 @@ func TestEstimateValidateJSON(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q", c.args, code, errOut)
 		}
 	}
-	dir := filepath.Dir(filepath.Dir(datadir.Require(t, "mcunet", "reported_results.csv")))
+	dir := filepath.Dir(filepath.Dir(datatest.Require(t, "mcunet", "reported_results.csv")))
 	code, out, errOut = runCLI("validate", "--data", dir, "--json")
 	if code != 0 {
 		t.Fatalf("validate: exit %d: %s", code, errOut)

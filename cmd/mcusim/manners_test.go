@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"mcusim"
-	"mcusim/models/datadir"
+	"mcusim/internal/datatest"
 )
 
 // TestHelpOnceToStderr: every verb's -h prints its usage once, to stderr,
@@ -107,7 +107,7 @@ func TestFitBoards(t *testing.T) {
 // leaves out; estimate prints the arena's real banks; run labels its speed
 // as the simulator's host time.
 func TestTables(t *testing.T) {
-	p := datadir.Require(t, "stm32ai-modelzoo", "zoo-2d9c459", "mobilenet_v2_0.35_128_flowers_int8.tflite")
+	p := datatest.Require(t, "stm32ai-modelzoo", "zoo-2d9c459", "mobilenet_v2_0.35_128_flowers_int8.tflite")
 	_, out, _ := runCLI("memory", "--model", p)
 	long := 0
 	for _, line := range strings.Split(out, "\n") {

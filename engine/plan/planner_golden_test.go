@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"mcusim/engine/plan"
-	"mcusim/models/datadir"
+	"mcusim/internal/datatest"
 	"mcusim/models/mcunetjson"
 	"mcusim/models/tflite"
 	"mcusim/models/zoo"
@@ -26,9 +26,9 @@ func atoi(t *testing.T, s string) int {
 // own output for mcunet-vww1 (tinyengine_scheduler_golden.csv, claims.md §8): PEAK_MEM,
 // arena, sbuf, kbuf and Flash, layer-based and patch-based.
 func TestTinyEngineGolden(t *testing.T) {
-	rows := datadir.ReadCSV(t, "mcunet/tinyengine_scheduler_golden.csv", "model_file", "patch_n", "patch_split_index_ops",
+	rows := datatest.ReadCSV(t, "mcunet/tinyengine_scheduler_golden.csv", "model_file", "patch_n", "patch_split_index_ops",
 		"peak_mem_bytes", "activation_arena_bytes", "sbuf_im2col_bytes", "kbuf_bytes", "flash_weights_bias_scale_bytes").Rows
-	dir := filepath.Dir(datadir.Require(t, "mcunet", "tinyengine_scheduler_golden.csv"))
+	dir := filepath.Dir(datatest.Require(t, "mcunet", "tinyengine_scheduler_golden.csv"))
 	n := 0
 	for _, r := range rows {
 		path := filepath.Join(dir, r["model_file"])
@@ -72,9 +72,9 @@ func TestTinyEngineGolden(t *testing.T) {
 // place) exactly, and act = column (c) (in + out + live residual, depthwise not in
 // place) within 1 kB, as well as the README "Act" kB within 1 kB (claims.md §6).
 func TestConventionsOnConfigs(t *testing.T) {
-	rows := datadir.ReadCSV(t, "mcunet/config_summary.csv", "config",
+	rows := datatest.ReadCSV(t, "mcunet/config_summary.csv", "config",
 		"analytic_peak_inplace_dw_B", "analytic_peak_in_out_residual_B", "readme_act_kB").Rows
-	dir := filepath.Dir(datadir.Require(t, "mcunet", "config_summary.csv"))
+	dir := filepath.Dir(datatest.Require(t, "mcunet", "config_summary.csv"))
 	if len(rows) != 13 {
 		t.Fatalf("config_summary.csv has %d rows, want 13", len(rows))
 	}

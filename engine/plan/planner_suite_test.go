@@ -6,39 +6,15 @@ import (
 	"testing"
 
 	"mcusim/engine/plan"
+	"mcusim/internal/corpus"
 	"mcusim/models"
-	"mcusim/models/datadir"
-	"mcusim/models/mcunetjson"
-	"mcusim/models/tflite"
-	"mcusim/models/zoo"
 )
 
 // suiteModels gathers every model the planners must handle: the zoo, the MCUNet
 // JSON configs and every .tflite under the shared data folder that loads.
 func suiteModels(t *testing.T) []*models.Graph {
-	var gs []*models.Graph
-	for _, e := range zoo.Entries() {
-		g, err := zoo.Load(e.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		gs = append(gs, g)
-	}
-	for _, p := range datadir.Files(t, ".tflite", "_imagenet.json", "proxyless_mobile.json") {
-		if strings.HasSuffix(p, ".tflite") {
-			if g, err := tflite.Load(p); err == nil {
-				gs = append(gs, g)
-			}
-			continue
-		}
-		g, err := mcunetjson.Load(p)
-		if err != nil {
-			t.Errorf("%s: %v", p, err)
-			continue
-		}
-		gs = append(gs, g)
-	}
-	return gs
+	gs := append(corpus.Zoo(t), corpus.MCUNetJSON(t, "_imagenet.json", "proxyless_mobile.json")...)
+	return append(gs, corpus.TFLite(t)...)
 }
 
 // TestPlannerSuite is the conformance suite every planner runs (STYLE.md, gonum's

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"mcusim/engine/ref"
+	"mcusim/internal/datatest"
 	"mcusim/models"
-	"mcusim/models/datadir"
 	"mcusim/models/tflite"
 )
 
@@ -232,7 +232,7 @@ func TestArmNNAgrees(t *testing.T) {
 	for mi, name := range armnnModels {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel() // most of the time is spent in Arm NN's single-threaded CpuRef
-			path := datadir.Require(t, "mlperf-tiny", name+".tflite")
+			path := datatest.Require(t, "mlperf-tiny", name+".tflite")
 			g, err := tflite.Load(path)
 			if err != nil {
 				t.Fatal(err)

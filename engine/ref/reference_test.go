@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"mcusim/engine/ref"
+	"mcusim/internal/datatest"
 	"mcusim/models"
-	"mcusim/models/datadir"
 	"mcusim/models/tflite"
 	"mcusim/models/zoo"
 )
@@ -561,7 +561,7 @@ const refMaxShortMACs = 300_000_000
 // determinism and, for models that end in an int8 softmax (optionally
 // dequantized), that the probabilities add up to about one.
 func TestReferenceTFLiteModels(t *testing.T) {
-	root := datadir.Require(t)
+	root := datatest.Require(t)
 	var files []string
 	for _, pat := range []string{"*/*.tflite", "*/*/*.tflite"} {
 		m, err := filepath.Glob(filepath.Join(root, pat))

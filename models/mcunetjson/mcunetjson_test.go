@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"mcusim/internal/datatest"
 	"mcusim/models"
-	"mcusim/models/datadir"
 )
 
 // configs are the 13 ProxylessNAS-format architecture configs of the shared data
@@ -39,7 +39,7 @@ type summaryRow struct {
 // reproduce the model-zoo README values, claims.md §0).
 func readSummary(t *testing.T) map[string]summaryRow {
 	t.Helper()
-	c := datadir.ReadCSV(t, "mcunet/config_summary.csv",
+	c := datatest.ReadCSV(t, "mcunet/config_summary.csv",
 		"config", "resolution", "stem_channels", "n_mbblocks", "macs", "weights")
 	out := map[string]summaryRow{}
 	for _, r := range c.Rows {
@@ -81,7 +81,7 @@ func TestConfigsMatchSummary(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s missing from config_summary.csv", name)
 			}
-			g, err := Load(datadir.Require(t, "mcunet", name))
+			g, err := Load(datatest.Require(t, "mcunet", name))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,7 +115,7 @@ func TestConfigsMatchSummary(t *testing.T) {
 func TestInt4(t *testing.T) {
 	for _, name := range configs {
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(datadir.Require(t, "mcunet", name))
+			data, err := os.ReadFile(datatest.Require(t, "mcunet", name))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -153,7 +153,7 @@ func TestInt4(t *testing.T) {
 func TestIdentityBlocks(t *testing.T) {
 	// proxyless_mobile.json blocks[3] and [4] are ZeroLayer blocks: no operators,
 	// no block number; blocks[5] is block 4.
-	spec, err := LoadSpec(datadir.Require(t, "mcunet", "proxyless_mobile.json"))
+	spec, err := LoadSpec(datatest.Require(t, "mcunet", "proxyless_mobile.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,7 @@ func TestErrors(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(minimal), "tiny.json")
 	f.Add([]byte(minimal), "tiny-int4.json")
-	dir := datadir.Require(f, "mcunet")
+	dir := datatest.Require(f, "mcunet")
 	for _, name := range configs {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

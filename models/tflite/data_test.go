@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"mcusim/internal/datatest"
 	"mcusim/models"
-	"mcusim/models/datadir"
 )
 
 // Tests against the real models in the shared data folder (datadir): they skip
@@ -76,7 +76,7 @@ var modelFiles = []struct {
 func TestModelFiles(t *testing.T) {
 	for _, tc := range modelFiles {
 		t.Run(tc.path, func(t *testing.T) {
-			path := datadir.Require(t, tc.path)
+			path := datatest.Require(t, tc.path)
 			g, err := Load(path)
 			if tc.unsupported != "" {
 				if err == nil {
@@ -108,7 +108,7 @@ func TestModelFiles(t *testing.T) {
 // TestAllDataFiles walks the whole data folder: every .tflite must load, or
 // fail with the unsupported-operator line; and each must be in modelFiles.
 func TestAllDataFiles(t *testing.T) {
-	root := datadir.Require(t)
+	root := datatest.Require(t)
 	listed := map[string]bool{}
 	for _, tc := range modelFiles {
 		listed[tc.path] = true
@@ -167,7 +167,7 @@ var shortDType = map[string]models.DType{"i8": models.Int8, "u8": models.UInt8, 
 // weight shape and MACs, plus the graph inputs and outputs.
 func TestLayersMD(t *testing.T) {
 	for _, dir := range []string{"mlperf-tiny", "tflite-micro"} {
-		md := datadir.Require(t, dir, "LAYERS.md")
+		md := datatest.Require(t, dir, "LAYERS.md")
 		listings := readLayersMD(t, md)
 		for _, name := range slices.Sorted(maps.Keys(listings)) {
 			lines := listings[name]
@@ -337,7 +337,7 @@ type layerRow struct {
 // slash-separated path there).
 func readLayersCSV(t *testing.T, rel string) []layerRow {
 	t.Helper()
-	c := datadir.ReadCSV(t, rel)
+	c := datatest.ReadCSV(t, rel)
 	if len(c.Rows) == 0 || len(c.Header) < 13 || strings.Join(c.Header[:13], ",") !=
 		"idx,op,in_shape,in_dtype,out_shape,out_dtype,kernel,stride,padding,fused_act,weight_bytes,bias_bytes,macs" {
 		t.Fatalf("%s: unexpected header %v", rel, c.Header)
@@ -366,7 +366,7 @@ func TestLayersCSV(t *testing.T) {
 		"tinyengine-mcunetv2-large-se_224", "tinyengine-person-detection_128x160"} {
 		t.Run(name, func(t *testing.T) {
 			rows := readLayersCSV(t, "mcunet/"+name+".layers.csv")
-			g, err := Load(datadir.Require(t, "mcunet", name+".tflite"))
+			g, err := Load(datatest.Require(t, "mcunet", name+".tflite"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"mcusim/internal/datatest"
 	"mcusim/models"
-	"mcusim/models/datadir"
 	"mcusim/models/mcunetjson"
 )
 
@@ -73,7 +73,7 @@ func TestJSONTwins(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			path := datadir.Require(t, "mcunet", c.file)
+			path := datatest.Require(t, "mcunet", c.file)
 			want, err := mcunetjson.Load(path)
 			if err != nil {
 				t.Fatal(err)
@@ -136,7 +136,7 @@ func TestVWW1(t *testing.T) {
 		t.Errorf("output %v", s)
 	}
 
-	layers := datadir.ReadCSV(t, "mcunet/tinyengine-vww_mcunet-vww1_80x80.layers.csv",
+	layers := datatest.ReadCSV(t, "mcunet/tinyengine-vww_mcunet-vww1_80x80.layers.csv",
 		"op", "in_shape", "out_shape", "kernel", "stride", "weight_bytes", "macs")
 	shape := func(s string) []int {
 		var out []int

@@ -7,31 +7,14 @@ import (
 
 	"mcusim"
 	"mcusim/engine/plan"
+	"mcusim/internal/corpus"
 	"mcusim/models"
-	"mcusim/models/datadir"
-	"mcusim/models/tflite"
-	"mcusim/models/zoo"
 	"mcusim/sim/wasmrun"
 )
 
 // allModels is every model the foundation loads: the zoo and every .tflite under
 // the shared data folder that loads (the others fail cleanly at load time).
-func allModels(t *testing.T) []*models.Graph {
-	var gs []*models.Graph
-	for _, e := range zoo.Entries() {
-		g, err := zoo.Load(e.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		gs = append(gs, g)
-	}
-	for _, p := range datadir.Files(t, ".tflite") {
-		if g, err := tflite.Load(p); err == nil {
-			gs = append(gs, g)
-		}
-	}
-	return gs
-}
+func allModels(t *testing.T) []*models.Graph { return corpus.All(t) }
 
 // TestRunAllModels runs every model end to end, layer-based and with the --auto
 // patch schedule, in verify mode: outputs bit-identical to the reference
