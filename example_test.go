@@ -1,6 +1,7 @@
 package mcusim_test
 
 import (
+	"context"
 	"fmt"
 
 	"mcusim"
@@ -46,4 +47,36 @@ func ExampleMemory_analyticPatches() {
 		100*patch.Patch.MACsOverheadPatchStage, 100*patch.Patch.MACsOverheadTotal)
 	// Output:
 	// per-layer 1372.0 KiB, per-patch 171.5 KiB, patch 75x75, patch-stage MACs +41.9%, network +12.7%
+}
+
+// An estimate session prices many models on one board: each model is lowered
+// once, and EstimateBatch spreads the work over the cores, results in input
+// order. NoLayers leaves out the per-layer tables, as a NAS loop would.
+func ExampleEstimator() {
+	board, err := mcusim.FindBoard("stm32f746", "")
+	if err != nil {
+		panic(err)
+	}
+	e, err := mcusim.NewEstimator(board, mcusim.StyleTinyEngine, mcusim.EstimatorOptions{NoLayers: true})
+	if err != nil {
+		panic(err)
+	}
+	var graphs []*mcusim.Graph
+	for _, name := range []string{"mcunet-in0", "mcunet-vww1", "mcunet-in4"} {
+		g, err := mcusim.LoadModel(name)
+		if err != nil {
+			panic(err)
+		}
+		graphs = append(graphs, g)
+	}
+	for _, r := range e.EstimateBatch(context.Background(), graphs) {
+		if r.Err != nil {
+			panic(r.Err)
+		}
+		fmt.Printf("%s: peak SRAM %d B, %s, priced: %v\n", r.Report.Model, r.Report.PeakSRAM, r.Report.Fit.Verdict, r.Report.Estimate != nil)
+	}
+	// Output:
+	// mcunet-in0: peak SRAM 50064 B, fits, priced: true
+	// mcunet-vww1: peak SRAM 93992 B, fits, priced: true
+	// mcunet-in4: peak SRAM 426120 B, OOM (SRAM and Flash), priced: false
 }
