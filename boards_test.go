@@ -106,12 +106,22 @@ func TestMCUNetBudgets(t *testing.T) {
 	if base, _ := h.ArenaRegion(); base != 0x2400_0000 {
 		t.Errorf("stm32h743 arena at %#x, want the AXI-SRAM at 0x24000000", base)
 	}
-	if k, ok := h.BankAt(0x2400_0000); !ok || k.Bus != mem.BusAXI || k.WidthBits != 64 {
+	if k, ok := bankAt(h, 0x2400_0000); !ok || k.Bus != mem.BusAXI || k.WidthBits != 64 {
 		t.Errorf("stm32h743 AXI-SRAM bank = %+v", k)
 	}
-	if k, ok := h.BankAt(0x2000_0000); !ok || !k.TCM || k.Cacheable {
+	if k, ok := bankAt(h, 0x2000_0000); !ok || !k.TCM || k.Cacheable {
 		t.Errorf("stm32h743 DTCM bank = %+v", k)
 	}
+}
+
+// bankAt returns the SRAM bank of b that holds addr.
+func bankAt(b *Board, addr uint64) (mem.Bank, bool) {
+	for _, k := range b.Banks {
+		if addr >= k.Base && addr < k.End() {
+			return k, true
+		}
+	}
+	return mem.Bank{}, false
 }
 
 // Power figures of cortex-m.md §8: measured ranges (board level, MLPerf Tiny) and

@@ -11,8 +11,8 @@ import (
 
 // Table is the cycle cost table of one core: the cycles each class occupies,
 // the resource it occupies them on, and the source of every number. Tables are
-// immutable; WithOverrides and WithHooks return modified copies. A *Table is
-// safe for concurrent use (as are its hooks, if the hook functions are).
+// immutable; WithOverrides returns a modified copy. A *Table is safe for
+// concurrent use (as are its hooks, if the hook functions are).
 type Table struct {
 	core string
 	// issueWidth is the number of instructions the core can issue per cycle.
@@ -23,7 +23,7 @@ type Table struct {
 	cycles        [NumClasses]float64
 	pipe          [NumClasses]pipe
 	source        [NumClasses]string
-	hooks         Hooks
+	hooks         hooks
 }
 
 // pipe is the resource a class occupies on a dual-issue core. On a
@@ -120,15 +120,16 @@ type MemCost struct {
 	FetchStall float64 // waiting for instruction fetch (code in flash)
 }
 
-// Hooks observe pricing. An unset hook costs one nil check per call.
-type Hooks struct {
+// hooks observe pricing; only the tests set them (export_test.go). An unset
+// hook costs one nil check per call.
+type hooks struct {
 	// Priced is called by Cycles with the mix, the core cycles (issue and
 	// interlocks) and the memory stall cycles of one block execution.
 	Priced func(m *Mix, core, stall float64)
 }
 
-// WithHooks returns a copy of t that calls h.
-func (t *Table) WithHooks(h Hooks) *Table {
+// withHooks returns a copy of t that calls h.
+func (t *Table) withHooks(h hooks) *Table {
 	c := *t
 	c.hooks = h
 	return &c

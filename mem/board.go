@@ -103,9 +103,6 @@ type Bank struct {
 // End returns the first address after the bank.
 func (b Bank) End() uint64 { return b.Base + uint64(b.Size) }
 
-// Contains reports whether addr falls inside the bank.
-func (b Bank) Contains(addr uint64) bool { return addr >= b.Base && addr < b.End() }
-
 // Flash is the on-chip flash that holds code and weights.
 type Flash struct {
 	Base uint64
@@ -144,14 +141,6 @@ type Flash struct {
 
 // End returns the first address after the flash.
 func (f Flash) End() uint64 { return f.Base + uint64(f.Size) }
-
-// Contains reports whether addr falls inside the flash at Base or at its ITCM alias.
-func (f Flash) Contains(addr uint64) bool {
-	if addr >= f.Base && addr < f.End() {
-		return true
-	}
-	return f.ITCMAlias != 0 && addr >= f.ITCMAlias && addr < f.ITCMAlias+uint64(f.Size)
-}
 
 // Board is one entry of the board database.
 type Board struct {
@@ -233,18 +222,6 @@ func (b *Board) ArenaRegion() (base uint64, size int) {
 		i = j
 	}
 	return base, size
-}
-
-// BankAt returns the SRAM bank that holds addr. The cycle model charges each
-// memory access to the bank it hits; flash addresses are answered by
-// Flash.Contains.
-func (b *Board) BankAt(addr uint64) (Bank, bool) {
-	for _, k := range b.Banks {
-		if k.Contains(addr) {
-			return k, true
-		}
-	}
-	return Bank{}, false
 }
 
 // sortedBanks returns the banks in address order. Parsed boards are already
