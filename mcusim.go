@@ -53,7 +53,7 @@ const (
 )
 
 // Planners lists the memory planners.
-func Planners() []string { return plan.Planners() }
+func Planners() []string { return plan.PlannerNames() }
 
 // Styles lists the kernel styles.
 func Styles() []Style { return kernels.Styles() }

@@ -93,7 +93,7 @@ func NewEstimator(board *Board, style Style, opt EstimatorOptions) (*Estimator, 
 	if opt.Plan.Planner == "" {
 		opt.Plan.Planner = plan.PlannerTinyEngine
 	}
-	if opt.Plan.Planner != plan.PlannerTinyEngine {
+	if pr, err := plan.PlannerByName(opt.Plan.Planner); err != nil || !pr.Capabilities().Executable {
 		return nil, fmt.Errorf("estimates price the executed TinyEngine placement; use --planner tinyengine (memory reports other conventions)")
 	}
 	if opt.ClockMHz < 0 || opt.ClockMHz > board.ClockMHz {

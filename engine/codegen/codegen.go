@@ -70,8 +70,8 @@ const (
 // running it").
 func Compile(g *models.Graph, pl *plan.Plan, opt CompileOptions) (*Compiled, error) {
 	if pl.Exec == nil {
-		if pl.Planner == plan.PlannerTFLM {
-			return nil, fmt.Errorf("the tflm plan places the graph's own tensors (every operator run, nothing folded); execution supports the tinyengine placement, so it cannot be executed yet; run with --planner tinyengine")
+		if pr, err := plan.PlannerByName(pl.Planner); err == nil && pr.Capabilities().PlacesBuffers {
+			return nil, fmt.Errorf("the %s plan places the graph's own tensors (every operator run, nothing folded); execution supports the tinyengine placement, so it cannot be executed yet; run with --planner tinyengine", pl.Planner)
 		}
 		return nil, fmt.Errorf("planner %s computes a closed-form peak without placing buffers, so it cannot be executed; run with --planner tinyengine", pl.Planner)
 	}

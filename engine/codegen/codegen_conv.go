@@ -190,31 +190,6 @@ func (f *kfn) inc(v uint32, d int32) {
 	f.c.LocalSet(v)
 }
 
-// im2col reports whether the tiled convolution gathers int16 columns into sbuf
-// (TinyEngine always; CMSIS-NN unless the kernel is an unpadded 1×1).
-func (cg *codegen) im2col(s *plan.Step) bool {
-	return cg.opt.Style == kernels.StyleTinyEngine || s.KH*s.KW > 1 || s.Pad != (models.Padding{})
-}
-
-// scratchNeed is the scratch bytes step i's kernel writes: two int16 im2col
-// columns of a tiled convolution, the int16 channel plane of an in-place
-// depthwise, nothing for the other kernels.
-func (cg *codegen) scratchNeed(i int) int {
-	s := &cg.ex.Steps[i]
-	switch s.Kind {
-	case models.Conv2D, models.FullyConnected:
-		if cg.opt.Style != kernels.StyleTFLMRef && kernels.Im2col(cg.opt.Style, s) {
-			return 2 * 2 * s.KH * s.KW * s.Cin
-		}
-	case models.DepthwiseConv2D:
-		if cg.ex.In[i][0] == cg.ex.Out[i] {
-			ph, pw := s.PlaneSize()
-			return 2 * ph * pw
-		}
-	}
-	return 0
-}
-
 // genConvTiled is the 2×2-tile matrix multiplication of CMSIS-NN
 // (`arm_nn_mat_mult_kernel_s8_s16.c`, `arm_nn_mat_mult_nt_t_s8.c`) and TinyEngine
 // (`mat_mult_kernels.c`): two output pixels × two output channels per inner step,

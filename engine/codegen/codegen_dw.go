@@ -3,7 +3,6 @@ package codegen
 import (
 	"mcusim/engine/codegen/wasm"
 	"mcusim/engine/kernels"
-	"mcusim/engine/plan"
 )
 
 // genDepthwisePlane is TinyEngine's in-place depthwise convolution
@@ -84,13 +83,6 @@ func (cg *codegen) genDepthwisePlane(i int, k *stepKernel, f *kfn) {
 			})
 		})
 	})
-}
-
-// planeSize is the padded channel plane of an in-place depthwise: the input
-// rows and columns its output window reads, padding included.
-func planeSize(s *plan.Step) (ph, pw int) {
-	dh, dw := max(s.Op.DilationH, 1), max(s.Op.DilationW, 1)
-	return (s.Out.H-1)*s.SH + (s.KH-1)*dh + 1, (s.Out.W-1)*s.SW + (s.KW-1)*dw + 1
 }
 
 // genDepthwisePlain is the TF Lite Micro reference depthwise convolution

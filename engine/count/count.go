@@ -26,7 +26,7 @@ import (
 // same loop nest in closed form: counted loops (kfn.forN) multiply, the
 // "tap inside the image" conditionals are counted separably per axis
 // (insideTaps), and a patch-stage step is summed over the output windows that
-// patchRegions gives each patch (border patches have fewer in-image taps).
+// plan.PatchRegions gives each patch (border patches have fewer in-image taps).
 //
 // Count presumes the plan compiles: it repeats Compile's structural refusals
 // (no execution plan, unknown style, unsupported operators, a host operator in

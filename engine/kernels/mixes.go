@@ -151,17 +151,3 @@ func StyleMix(style Style, kind BlockKind) (base, per isa.Mix, err error) {
 	}
 	return e.base, e.per, nil
 }
-
-// BlockMix returns the instruction mix of one execution of block b handling
-// b.Per elements, in style.
-func BlockMix(style Style, b *BlockCount) (isa.Mix, error) {
-	base, pm, err := StyleMix(style, b.Kind)
-	if err != nil {
-		return isa.Mix{}, fmt.Errorf("block %s: %v", b.Name(), err)
-	}
-	per := b.Per
-	if per > 0 {
-		base.Add(&pm, float64(per))
-	}
-	return base, nil
-}

@@ -32,11 +32,12 @@ func TestEveryBlockHasAMix(t *testing.T) {
 					t.Fatal(err)
 				}
 				for i := range c.Blocks {
-					m, err := kernels.BlockMix(style, &c.Blocks[i])
+					m, pm, err := kernels.StyleMix(style, c.Blocks[i].Kind)
 					if err != nil {
-						t.Error(err)
+						t.Errorf("block %s: %v", c.Blocks[i].Name(), err)
 						continue
 					}
+					m.Add(&pm, float64(c.Blocks[i].Per))
 					if m.Instructions() <= 0 {
 						t.Errorf("%s %s: block %s has an empty mix", name, style, c.Blocks[i].Name())
 					}

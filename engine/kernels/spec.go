@@ -15,7 +15,7 @@ const (
 	One      Param = iota // 1
 	Cin                   // the step's input channels (Step.Cin)
 	InC                   // the channels of the block's input (Step.Ins[Index].C)
-	Operands              // activation operands an element-wise chain reads (ElementwiseReads)
+	Operands              // activation operands an element-wise chain reads (elementwiseReads)
 	Chain                 // operators in an element-wise chain (the fused SE tail, then the step's own)
 	InBytes               // bytes of every input operand
 	OutBytes              // bytes of the output
@@ -145,7 +145,7 @@ func (sp *BlockSpec) Block(ex *plan.Execution, i, index int, acc []Access) (Bloc
 		case InC:
 			return z.N * s.Ins[index].C
 		case Operands:
-			return z.N * ElementwiseReads(ex, i)
+			return z.N * elementwiseReads(ex, i)
 		case Chain:
 			return z.N * (len(s.Fused) + 1)
 		case InBytes:
@@ -166,12 +166,12 @@ func (sp *BlockSpec) Block(ex *plan.Execution, i, index int, acc []Access) (Bloc
 	return BlockCount{Step: i, Kind: sp.Kind, Index: index, Per: v(Size{N: 1, Of: sp.Per}), Access: acc[lo:len(acc):len(acc)]}, acc
 }
 
-// ElementwiseReads is the number of arena operands the element-wise chain of
+// elementwiseReads is the number of arena operands the element-wise chain of
 // step i reads per element: the activation operands of the fused operators
 // and then of the step's own, where an operand that is the previous result, or
 // a constant (lowering gives constants no activation group,
 // Execution.TensorGroup −1), is not read from the arena.
-func ElementwiseReads(ex *plan.Execution, i int) int {
+func elementwiseReads(ex *plan.Execution, i int) int {
 	s := &ex.Steps[i]
 	reads, prevOut := 0, -1
 	operands := func(op *models.Op) {

@@ -47,10 +47,10 @@ type Step struct {
 	Fused []*models.Op
 }
 
-// InPlaceDepthwise reports whether TinyEngine runs this step in place: an int8
+// inPlaceDepthwise reports whether TinyEngine runs this step in place: an int8
 // depthwise convolution with one output channel per input channel (claims.md §7.2;
 // a depth multiplier > 1 cannot overwrite its input channel by channel).
-func (s *Step) InPlaceDepthwise() bool {
+func (s *Step) inPlaceDepthwise() bool {
 	return s.Kind == models.DepthwiseConv2D && s.Cin == s.Cout && len(s.Ins) > 0
 }
 
@@ -296,9 +296,9 @@ func seTail(g *models.Graph, consumers [][]int, oi int) (mid, last int, ok bool)
 	return mid, last, true
 }
 
-// BlockSplit converts MCUNetV2's block count (`--split-block N`: blocks 0..N−1 run
+// blockSplit converts MCUNetV2's block count (`--split-block N`: blocks 0..N−1 run
 // per patch, block 0 = the stem) into TinyEngine's step count.
-func (p *Program) BlockSplit(n int) (int, error) {
+func (p *Program) blockSplit(n int) (int, error) {
 	last := p.Steps[len(p.Steps)-1].Block
 	if last < 0 {
 		return 0, fmt.Errorf("model %s carries no block structure (a .tflite); use --split-op", p.Graph.Name)

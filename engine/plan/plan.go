@@ -2,24 +2,9 @@ package plan
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 
 	"mcusim/models"
 )
-
-// Planner names accepted by Options.Planner.
-const (
-	PlannerAnalytic   = "analytic"
-	PlannerAct        = "act"
-	PlannerTinyEngine = "tinyengine"
-	PlannerTFLM       = "tflm"
-)
-
-// Planners lists the planner names.
-func Planners() []string {
-	return []string{PlannerAnalytic, PlannerAct, PlannerTinyEngine, PlannerTFLM}
-}
 
 // Options select a planner and a schedule.
 type Options struct {
@@ -44,8 +29,9 @@ type Options struct {
 	Strict bool
 	// ArenaLimit is the address space, in bytes, of the TinyEngine planner's
 	// first-fit allocator; 0 means TinyEngine's own default of 10 MiB
-	// (DefaultArenaLimit). It is a limit of the planner, not of a board: raise
-	// it to plan a model whose buffers do not fit in 10 MiB (CLI --arena-limit).
+	// (planner_tinyengine.go). It is a limit of the planner, not of a board:
+	// raise it to plan a model whose buffers do not fit in 10 MiB (CLI
+	// --arena-limit).
 	ArenaLimit int
 }
 
@@ -225,14 +211,15 @@ func PlanMemory(g *models.Graph, opt Options) (*Plan, error) {
 
 // Plan plans the lowered program under the options.
 func (prog *Program) Plan(opt Options) (*Plan, error) {
-	if !validPlanner(opt.Planner) {
-		return nil, fmt.Errorf("unknown planner %q; known: %s", opt.Planner, strings.Join(Planners(), ", "))
+	pr, err := PlannerByName(opt.Planner)
+	if err != nil {
+		return nil, err
 	}
 	if opt.Auto {
 		if opt.Patches != 0 || opt.SplitOp != 0 || opt.SplitBlock != 0 {
 			return nil, fmt.Errorf("--auto searches the schedule itself; drop --patches/--split-op/--split-block")
 		}
-		return prog.autoPlan(opt)
+		return prog.autoPlan(pr, opt)
 	}
 	if opt.Patches < 0 {
 		return nil, fmt.Errorf("--patches must be at least 1, got %d", opt.Patches)
@@ -241,14 +228,14 @@ func (prog *Program) Plan(opt Options) (*Plan, error) {
 		if opt.SplitOp != 0 || opt.SplitBlock != 0 {
 			return nil, fmt.Errorf("a split needs --patches P (P ≥ 1)")
 		}
-		return prog.planOpt(opt, 0, 0)
+		return prog.plan(pr, opt, 0, 0)
 	}
 	if opt.SplitOp != 0 && opt.SplitBlock != 0 {
 		return nil, fmt.Errorf("give either --split-op or --split-block, not both")
 	}
 	split := opt.SplitOp
 	if opt.SplitBlock != 0 {
-		k, err := prog.BlockSplit(opt.SplitBlock)
+		k, err := prog.blockSplit(opt.SplitBlock)
 		if err != nil {
 			return nil, err
 		}
@@ -256,31 +243,16 @@ func (prog *Program) Plan(opt Options) (*Plan, error) {
 	} else if split == 0 {
 		return nil, fmt.Errorf("--patches needs --split-op K or --split-block N (or use --auto)")
 	}
-	return prog.planOpt(opt, opt.Patches, split)
+	return prog.plan(pr, opt, opt.Patches, split)
 }
 
-func validPlanner(name string) bool {
-	for _, p := range Planners() {
-		if p == name {
-			return true
-		}
-	}
-	return false
-}
-
-// planOpt plans one schedule with the options' planner and flags.
-func (prog *Program) planOpt(opt Options, patches, split int) (*Plan, error) {
-	return prog.plan(opt, patches, split)
-}
-
-// plan runs the options' planner on one schedule; patches == 0 is layer-based.
-func (prog *Program) plan(opt Options, patches, split int) (*Plan, error) {
-	planner, strict, noLayers := opt.Planner, opt.Strict, opt.NoLayers
+// plan runs planner pr on one schedule; patches == 0 is layer-based.
+func (prog *Program) plan(pr Planner, opt Options, patches, split int) (*Plan, error) {
 	steps := prog.Steps
 	var info *PatchInfo
 	if patches > 0 {
-		if planner == PlannerAct || planner == PlannerTFLM {
-			return nil, fmt.Errorf("planner %s is layer-based only; patch-based schedules use the analytic or tinyengine planner", planner)
+		if !pr.Capabilities().Patches {
+			return nil, fmt.Errorf("planner %s is layer-based only; patch-based schedules use the %s planner", pr.Name(), patchPlanners())
 		}
 		var err error
 		steps, info, err = patchSchedule(prog, patches, split)
@@ -289,42 +261,20 @@ func (prog *Program) plan(opt Options, patches, split int) (*Plan, error) {
 		}
 		info.SplitBlock = prog.splitBlockOf(split)
 	}
-	pl := &Plan{Model: prog.Graph.Name, Planner: planner, Schedule: "layer", Flash: prog.Flash,
+	pl := &Plan{Model: prog.Graph.Name, Planner: pr.Name(), Schedule: "layer", Flash: prog.Flash,
 		MACs: prog.MACs, Params: prog.Params, Patch: info}
 	if info != nil {
 		pl.Schedule = "patch"
 	}
-	var live []int
-	switch planner {
-	case PlannerAnalytic:
-		live = analyticLive(steps, split, true, false)
-		pl.Arena = maxOf(live)
-	case PlannerAct:
-		live = analyticLive(steps, 0, false, true)
-		pl.Arena = maxOf(live)
-	case PlannerTinyEngine:
-		var err error
-		live, err = tinyEnginePlace(prog, steps, split, strict, opt.ArenaLimit, pl)
-		if err != nil {
-			return nil, err
-		}
-		pl.SBuf, pl.KBuf = tinyEngineScratch(steps)
-	case PlannerTFLM:
-		var err error
-		live, err = tflmPlace(prog.Graph, pl)
-		if err != nil {
-			return nil, err
-		}
+	live, err := pr.place(prog, steps, split, opt, pl)
+	if err != nil {
+		return nil, err
 	}
 	pl.Scratch = pl.SBuf + pl.KBuf
 	pl.PeakSRAM = pl.Arena + pl.Scratch
 	pl.Conflicts = conflicts(pl.Buffers)
-	switch {
-	case noLayers:
-	case planner == PlannerTFLM:
-		pl.Layers = graphLayers(prog.Graph, live)
-	default:
-		pl.Layers = stepLayers(steps, live, split)
+	if !opt.NoLayers {
+		pl.Layers = pr.layers(prog, steps, split, live)
 	}
 	return pl, nil
 }
@@ -337,61 +287,6 @@ func (prog *Program) splitBlockOf(split int) int {
 		return -1
 	}
 	return s[split].Block
-}
-
-func (prog *Program) autoPlan(opt Options) (*Plan, error) {
-	planner, sound := opt.Planner, opt.Sound
-	if planner == PlannerAct || planner == PlannerTFLM {
-		return nil, fmt.Errorf("--auto searches patch schedules, which planner %s does not model; use analytic or tinyengine", planner)
-	}
-	best, err := prog.plan(opt, 0, 0)
-	if err != nil {
-		return nil, err
-	}
-	cands := []Candidate{{Schedule: "layer", SplitBlock: -1, PeakSRAM: best.PeakSRAM}}
-	for p := 1; p <= 4; p++ {
-		for k := 1; k < len(prog.Steps); k++ {
-			c := Candidate{Schedule: "patch", Patches: p, SplitOp: k, SplitBlock: prog.splitBlockOf(k)}
-			pl, err := prog.plan(opt, p, k)
-			if err != nil {
-				c.Error = err.Error()
-				cands = append(cands, c)
-				// A failing split stays failing for larger p only when the stage is
-				// unsupported; keep trying, the table shows why.
-				continue
-			}
-			c.PeakSRAM = pl.PeakSRAM
-			c.MACsOverhead = pl.Patch.MACsOverheadTotal
-			c.PatchInputHW = pl.Patch.PatchInputHW
-			c.Conflicts = len(pl.Conflicts)
-			cands = append(cands, c)
-			if sound {
-				if len(pl.Conflicts) > 0 {
-					continue
-				}
-				if _, err := PatchRegions(pl); err != nil {
-					c.Error = err.Error()
-					cands[len(cands)-1] = c
-					continue
-				}
-			}
-			if better(pl, best) {
-				best = pl
-			}
-		}
-	}
-	sort.SliceStable(cands, func(i, j int) bool {
-		a, b := cands[i], cands[j]
-		if (a.Error == "") != (b.Error == "") {
-			return a.Error == ""
-		}
-		if a.PeakSRAM != b.PeakSRAM {
-			return a.PeakSRAM < b.PeakSRAM
-		}
-		return a.MACsOverhead < b.MACsOverhead
-	})
-	best.Candidates = cands
-	return best, nil
 }
 
 // better orders plans by peak SRAM, then by whole-network MAC overhead.

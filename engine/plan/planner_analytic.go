@@ -50,7 +50,7 @@ func analyticLive(steps []Step, split int, inPlaceDW, residual bool) []int {
 				sum += a.Bytes()
 			}
 		}
-		if inPlaceDW && s.InPlaceDepthwise() {
+		if inPlaceDW && s.inPlaceDepthwise() {
 			sum = max(sum, s.Out.Bytes())
 		} else {
 			sum += s.Out.Bytes()

@@ -31,10 +31,13 @@ func TestPlannerSuite(t *testing.T) {
 			t.Errorf("%s: %v", g.Name, err)
 			continue
 		}
-		for _, planner := range plan.Planners() {
+		for _, pr := range plan.Planners() {
+			planner, caps := pr.Name(), pr.Capabilities()
 			opts := []plan.Options{{Planner: planner}}
-			if planner == plan.PlannerAnalytic || planner == plan.PlannerTinyEngine {
+			if caps.Patches {
 				opts = append(opts, plan.Options{Planner: planner, Auto: true})
+			} else if _, err := prog.Plan(plan.Options{Planner: planner, Auto: true}); err == nil {
+				t.Errorf("%s/%s: --auto accepted by a planner without patch schedules", g.Name, planner)
 			}
 			for _, opt := range opts {
 				name := g.Name + "/" + planner
@@ -62,6 +65,20 @@ func TestPlannerSuite(t *testing.T) {
 				for _, l := range pl.Layers {
 					if l.LiveBytes > pl.Arena && len(pl.Buffers) > 0 && !hasIdenticalLifetimes(pl.Buffers) {
 						t.Errorf("%s: step %d charges %d bytes, more than the arena %d", name, l.Index, l.LiveBytes, pl.Arena)
+					}
+				}
+				if (pl.Exec != nil) != caps.Executable || (len(pl.Buffers) > 0) != caps.PlacesBuffers {
+					t.Errorf("%s: exec %v, %d buffers; capabilities %+v", name, pl.Exec != nil, len(pl.Buffers), caps)
+				}
+				if opt.Auto {
+					// The winner is the first of the sorted candidates: the
+					// lowest peak, then overhead, then the earlier schedule.
+					c, p, k := pl.Candidates[0], 0, 0
+					if pl.Patch != nil {
+						p, k = pl.Patch.Patches, pl.Patch.SplitOp
+					}
+					if c.Error != "" || c.PeakSRAM != pl.PeakSRAM || c.Patches != p || c.SplitOp != k {
+						t.Errorf("%s: auto kept %s p=%d split %d peak %d, the best candidate is %+v", name, pl.Schedule, p, k, pl.PeakSRAM, c)
 					}
 				}
 				quirks += checkDisjoint(t, name, pl)

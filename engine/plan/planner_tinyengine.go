@@ -8,10 +8,10 @@ import (
 	"mcusim/models"
 )
 
-// DefaultArenaLimit is the TinyEngine scheduler's address-space bound (the 10 MiB
+// defaultArenaLimit is the TinyEngine scheduler's address-space bound (the 10 MiB
 // default of TinyEngine's `GeneralMemoryScheduler`, claims.md §7.5), used when
 // Options.ArenaLimit is 0.
-const DefaultArenaLimit = 10 << 20
+const defaultArenaLimit = 10 << 20
 
 // rect is one TinyEngine allocation: a buffer live over steps [start, end).
 type rect struct {
@@ -122,7 +122,7 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, limit 
 	edgeDW := -1 // a depthwise at the split point is not in place (claims.md §7.3)
 	shrink := ints(&sc.shrink, next, -1)
 	for i := range steps {
-		if !steps[i].InPlaceDepthwise() {
+		if !steps[i].inPlaceDepthwise() {
 			continue
 		}
 		if split > 0 && i == split {
@@ -186,7 +186,7 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, limit 
 	}
 	sc.rects = rects
 	if limit <= 0 {
-		limit = DefaultArenaLimit
+		limit = defaultArenaLimit
 	}
 	if err := firstFit(rects, limit, strict, sc); err != nil {
 		return nil, fmt.Errorf("model %s: %v: %s", prog.Graph.Name, err, limitNote(limit))
@@ -245,7 +245,7 @@ func overlaps(a, b *rect, strict bool) bool {
 
 // limitNote explains firstFit's limit: mcusim's own, not a board's.
 func limitNote(limit int) string {
-	if limit == DefaultArenaLimit {
+	if limit == defaultArenaLimit {
 		return "10 MiB is the address space of mcusim's TinyEngine planner (TinyEngine's scheduler default), not a board's SRAM; raise it with --arena-limit MiB (plan.Options.ArenaLimit)"
 	}
 	return fmt.Sprintf("%d bytes is the planner address space set with --arena-limit (plan.Options.ArenaLimit), not a board's SRAM; raise it", limit)
@@ -316,7 +316,7 @@ func tinyEngineScratch(steps []Step) (sbuf, kbuf int) {
 				kbuf = max(kbuf, 2*s.KH*s.KW*s.Cin*s.Cout)
 			}
 		case models.DepthwiseConv2D:
-			if s.InPlaceDepthwise() {
+			if s.inPlaceDepthwise() {
 				ph, pw := (s.KH-1)/2, (s.KW-1)/2
 				sbuf = max(sbuf, 2*(s.Ins[0].H+2*ph)*(s.Ins[0].W+2*pw))
 				// TinyEngine has no dilated or over-padded depthwise; where one

@@ -1,4 +1,4 @@
-// Package wasm encodes WebAssembly modules in the binary format, so that engine can compile
+// Package wasm encodes WebAssembly modules in the binary format, so that codegen can compile
 // int8 kernels to code that sim runs under wazero.
 //
 // It is a deliberately small encoder of our own rather than a dependency: the kernel generator
