@@ -1,6 +1,8 @@
 package mcusim
 
 import (
+	"sync"
+
 	"mcusim/engine/plan"
 	"mcusim/models"
 	"mcusim/models/zoo"
@@ -60,33 +62,55 @@ type FitTableOptions struct {
 
 // FitTable plans every model layer-based and with the best patch schedule
 // (--auto, per-layer tables left out) and checks both plans against every
-// board; rows come model by model, boards in the given order.
+// board; rows come model by model, boards in the given order. Models are
+// planned in parallel (GOMAXPROCS workers); the first error in model order
+// is returned.
 func FitTable(graphs []*Graph, boards []*Board, opt FitTableOptions) ([]FitRow, error) {
 	if opt.Planner == "" {
 		opt.Planner = plan.PlannerTinyEngine
 	}
-	var rows []FitRow
-	for i, g := range graphs {
-		prog, err := plan.Lower(g)
-		if err != nil {
-			return nil, err
-		}
-		layer, err := prog.Plan(plan.Options{Planner: opt.Planner, NoLayers: true})
-		if err != nil {
-			return nil, err
-		}
-		patch, err := prog.Plan(plan.Options{Planner: opt.Planner, Auto: true, NoLayers: true})
-		if err != nil {
-			return nil, err
-		}
-		for _, b := range boards {
-			rows = append(rows, FitRow{Model: g.Name, Board: b.ID, Planner: opt.Planner,
-				LayerPeak: layer.PeakSRAM, PatchPeak: patch.PeakSRAM, Patch: patch.Patch, Flash: layer.Flash,
-				LayerFit: CheckFit(layer, b), PatchFit: CheckFit(patch, b)})
-		}
+	perModel := make([][]FitRow, len(graphs))
+	errs := make([]error, len(graphs))
+	var mu sync.Mutex
+	done := 0
+	fanOut(len(graphs), func(i int) {
+		perModel[i], errs[i] = fitRows(graphs[i], boards, opt.Planner)
 		if opt.Progress != nil {
-			opt.Progress(i+1, len(graphs))
+			mu.Lock()
+			done++
+			opt.Progress(done, len(graphs))
+			mu.Unlock()
 		}
+	})
+	var rows []FitRow
+	for i := range graphs {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		rows = append(rows, perModel[i]...)
+	}
+	return rows, nil
+}
+
+// fitRows is one model's rows of FitTable.
+func fitRows(g *Graph, boards []*Board, planner string) ([]FitRow, error) {
+	prog, err := plan.Lower(g)
+	if err != nil {
+		return nil, err
+	}
+	layer, err := prog.Plan(plan.Options{Planner: planner, NoLayers: true})
+	if err != nil {
+		return nil, err
+	}
+	patch, err := prog.Plan(plan.Options{Planner: planner, Auto: true, NoLayers: true})
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]FitRow, len(boards))
+	for j, b := range boards {
+		rows[j] = FitRow{Model: g.Name, Board: b.ID, Planner: planner,
+			LayerPeak: layer.PeakSRAM, PatchPeak: patch.PeakSRAM, Patch: patch.Patch, Flash: layer.Flash,
+			LayerFit: CheckFit(layer, b), PatchFit: CheckFit(patch, b)}
 	}
 	return rows, nil
 }

@@ -222,12 +222,20 @@ type EstimateResult struct {
 // the context's error.
 func (e *Estimator) EstimateBatch(ctx context.Context, graphs []*Graph) []EstimateResult {
 	out := make([]EstimateResult, len(graphs))
-	workers := min(runtime.GOMAXPROCS(0), len(graphs))
+	fanOut(len(graphs), func(i int) { out[i] = e.estimateOne(ctx, graphs[i]) })
+	return out
+}
+
+// fanOut calls work(i) for i in [0, n) on min(GOMAXPROCS, n) goroutines, each
+// taking the next index, and returns when all are done. Callers write results
+// by index, so the order of the input is kept.
+func fanOut(n int, work func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 {
-		for i, g := range graphs {
-			out[i] = e.estimateOne(ctx, g)
+		for i := range n {
+			work(i)
 		}
-		return out
+		return
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -237,15 +245,14 @@ func (e *Estimator) EstimateBatch(ctx context.Context, graphs []*Graph) []Estima
 			defer wg.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(graphs) {
+				if i >= n {
 					return
 				}
-				out[i] = e.estimateOne(ctx, graphs[i])
+				work(i)
 			}
 		}()
 	}
 	wg.Wait()
-	return out
 }
 
 func (e *Estimator) estimateOne(ctx context.Context, g *Graph) EstimateResult {
