@@ -11,10 +11,10 @@ import (
 	"mcusim/sim"
 )
 
-// BenchmarkEstimate measures one closed-form estimate of mcunet-in3 on the
-// STM32F746 (plan + count + price), the NAS label path. Target: at least 20,000
-// estimates per second on one core, i.e. under 50 µs each. The sub-benchmarks
-// give the cost breakdown.
+// BenchmarkEstimate breaks one closed-form estimate of mcunet-in3 on the
+// STM32F746 into its stages: plan for execution (PlanExecution, with its strict
+// fallback, as the session plans), count, price (warm and cold pricer). The
+// whole estimate, through the public session, is BenchmarkEstimator.
 func BenchmarkEstimate(b *testing.B) {
 	g, err := zoo.Load("mcunet-in3")
 	if err != nil {
@@ -34,23 +34,16 @@ func BenchmarkEstimate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("total", func(b *testing.B) {
-		for b.Loop() {
-			pl, err := prog.Plan(opt)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := pricer.PriceEach(pl); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	pl, _ := prog.Plan(opt)
+	pl, _, err := prog.PlanExecution(opt)
+	if err != nil {
+		b.Fatal(err)
+	}
 	c, _ := count.Count(pl, po.Style)
 	execs := c.Blocks
 	b.Run("plan", func(b *testing.B) {
+		b.ReportAllocs()
 		for b.Loop() {
-			prog.Plan(opt)
+			prog.PlanExecution(opt)
 		}
 	})
 	b.Run("count", func(b *testing.B) {
