@@ -23,7 +23,7 @@ test: tools vet
 	@# The race detector slows the pure-Go reference executor tenfold, so the
 	@# sweep that runs every model end to end skips large models under -race;
 	@# run it once more in full without the detector.
-	$(if $(RACE),$(GO) test -count=1 -run 'TestRunAllModels|TestCountMatchesRun' ./sim/)
+	$(if $(RACE),$(GO) test -count=1 -run 'TestRunAllModels|TestCountMatchesRun' ./sim/wasmrun/)
 
 # Tools the tests call outside Go (Debian packages), installed when missing.
 tools:

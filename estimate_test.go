@@ -350,7 +350,11 @@ func TestPriceEachEqualsCountThenPrice(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				two, err := sim.Price(pl, c.Blocks, sim.PriceOptions{Board: b, Style: style})
+				cold, err := sim.NewPricer(sim.PriceOptions{Board: b, Style: style})
+				if err != nil {
+					t.Fatal(err)
+				}
+				two, err := cold.Price(pl, c.Blocks)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -35,7 +35,11 @@ func oneShot(g *models.Graph, b *mcusim.Board, style mcusim.Style, opt plan.Opti
 	if err != nil {
 		return nil, "", nil, err
 	}
-	est, err := sim.Price(pl, c.Blocks, sim.PriceOptions{Board: b, Style: style})
+	p, err := sim.NewPricer(sim.PriceOptions{Board: b, Style: style})
+	if err != nil {
+		return nil, "", nil, err
+	}
+	est, err := p.Price(pl, c.Blocks)
 	return pl, note, est, err
 }
 

@@ -58,7 +58,8 @@ func BenchmarkEstimate(b *testing.B) {
 	})
 	b.Run("price-cold", func(b *testing.B) {
 		for b.Loop() {
-			sim.Price(pl, execs, po)
+			p, _ := sim.NewPricer(po)
+			p.Price(pl, execs)
 		}
 	})
 }

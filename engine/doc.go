@@ -26,7 +26,7 @@
 //  3. count: the closed-form trip count of each block, in table order, passed
 //     to emit, and its case in step.
 //
-// sim/count_test.go then proves the trip counts equal the executed ones, and
+// sim/wasmrun/count_test.go then proves the trip counts equal the executed ones, and
 // kernels' tests that every block has a mix.
 //
 // This package itself has no code. See RATIONALE.md for why WASM, why block

@@ -1,6 +1,9 @@
 // Package mem models the memory side of a Cortex-M board: the SRAM banks and
 // their address map, the flash with its accelerator, and the board database
-// (boards.toml) that describes them.
+// (boards.toml) that describes them, with each board's power (power.go). For a
+// generated module it places the regions (Region: arena, scratch, input) in
+// the banks (placement.go), prices a byte in each region in stall cycles and
+// splits a region's traffic over its banks (cost.go, placement.go).
 //
 // The numbers themselves live in boards.toml, each with its source in a comment;
 // the field semantics below follow shared/reference/cortex-m.md §6 (boards) and

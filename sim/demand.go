@@ -25,24 +25,14 @@ type Demand struct {
 	// else uses the memory: Σ over its blocks of executions × (cycles of the
 	// block's mix on the core + bytes × stall per byte of their region).
 	Cycles []float64
-	// Stall[s] is the memory-stall part of Cycles[s].
+	// Stall[s] is the memory-stall part of Cycles[s]; the core's own cycles
+	// are Cycles[s] − Stall[s].
 	Stall  []float64
 	Region []mem.Traffic
 	// Bank is Region split over the banks each region occupies
 	// (mem.CostModel.SplitByBank: by the region's share of each bank).
 	Bank []mem.Traffic
 }
-
-// CoreCycles is step s's cycles without memory stalls.
-func (d *Demand) CoreCycles(s int) float64 { return d.Cycles[s] - d.Stall[s] }
-
-// RegionTraffic is step s's traffic in region r.
-func (d *Demand) RegionTraffic(s int, r mem.Region) mem.Traffic {
-	return d.Region[s*int(mem.NumRegions)+int(r)]
-}
-
-// BankTraffic is step s's traffic in bank k (an index into Banks).
-func (d *Demand) BankTraffic(s, k int) mem.Traffic { return d.Bank[s*len(d.Banks)+k] }
 
 // Timing is how long each step of a Demand takes, in uncalibrated core cycles.
 type Timing struct {
@@ -84,7 +74,7 @@ func (d *Demand) splitBanks(cm *mem.CostModel) error {
 	d.Bank = make([]mem.Traffic, d.Steps*len(d.Banks))
 	for s := range d.Steps {
 		for r := range mem.NumRegions {
-			if !cm.SplitByBank(r, d.RegionTraffic(s, r), d.Bank[s*len(d.Banks):(s+1)*len(d.Banks)]) {
+			if !cm.SplitByBank(r, d.Region[s*int(mem.NumRegions)+int(r)], d.Bank[s*len(d.Banks):(s+1)*len(d.Banks)]) {
 				return fmt.Errorf("operator %d moves bytes in the %s region, which the plan does not place", s, r)
 			}
 		}

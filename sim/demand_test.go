@@ -97,13 +97,13 @@ func checkDemand(t *testing.T, board *mem.Board, pl *plan.Plan, style kernels.St
 		if want := nc.Cycles[s]*cal.Factor + cal.PerOperator*calls; est.Layers[s].Cycles != want {
 			t.Errorf("%s step %d: layer %v cycles, no-contention demand gives %v", what, s, est.Layers[s].Cycles, want)
 		}
-		if d.CoreCycles(s) < 0 || d.Stall[s] < 0 {
-			t.Errorf("%s step %d: core %v, stall %v", what, s, d.CoreCycles(s), d.Stall[s])
+		if d.Cycles[s]-d.Stall[s] < 0 || d.Stall[s] < 0 {
+			t.Errorf("%s step %d: core %v, stall %v", what, s, d.Cycles[s]-d.Stall[s], d.Stall[s])
 		}
 		var stall float64
 		var byRegion, byBank mem.Traffic
 		for r := range mem.NumRegions {
-			tr := d.RegionTraffic(s, r)
+			tr := d.Region[s*int(mem.NumRegions)+int(r)]
 			regions[r].Read += tr.Read
 			regions[r].Write += tr.Write
 			byRegion.Read += tr.Read
@@ -114,15 +114,15 @@ func checkDemand(t *testing.T, board *mem.Board, pl *plan.Plan, style kernels.St
 			t.Errorf("%s step %d: stall %v, its bytes at the stall per byte give %v", what, s, d.Stall[s], stall)
 		}
 		for k := range d.Banks {
-			tr := d.BankTraffic(s, k)
+			tr := d.Bank[s*len(d.Banks)+k]
 			byBank.Read += tr.Read
 			byBank.Write += tr.Write
 		}
 		if byBank != byRegion {
 			t.Errorf("%s step %d: banks move %v, regions %v", what, s, byBank, byRegion)
 		}
-		if d.BankTraffic(s, 0) != d.RegionTraffic(s, mem.RegionFlash) {
-			t.Errorf("%s step %d: flash bank %v, flash region %v", what, s, d.BankTraffic(s, 0), d.RegionTraffic(s, mem.RegionFlash))
+		if d.Bank[s*len(d.Banks)] != d.Region[s*int(mem.NumRegions)+int(mem.RegionFlash)] {
+			t.Errorf("%s step %d: flash bank %v, flash region %v", what, s, d.Bank[s*len(d.Banks)], d.Region[s*int(mem.NumRegions)+int(mem.RegionFlash)])
 		}
 	}
 	for r := range mem.NumRegions {

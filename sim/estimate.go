@@ -72,25 +72,17 @@ type PriceOptions struct {
 	NoLayers bool
 }
 
-// Price turns block executions into cycles (DESIGN.md "Cycle model"): every
+// Pricer turns block executions into cycles (DESIGN.md "Cycle model"): every
 // block costs its instruction mix on the board's core (isa) plus the memory
 // stalls of the bytes it moves in the regions it touches (mem); a step's
 // cycles are the sum over its blocks (its Demand timed with no contention,
 // Demand.NoContention), scaled by the calibrated factor of (core, style).
-// Latency = cycles / clock; energy = the board's power × latency
-// (cortex-m.md §8: power is nearly constant per board, E = P·t). For many
-// estimates on one board use a Pricer.
-func Price(pl *plan.Plan, blocks []kernels.BlockCount, opt PriceOptions) (*Estimate, error) {
-	p, err := NewPricer(opt)
-	if err != nil {
-		return nil, err
-	}
-	return p.Price(pl, blocks)
-}
-
-// Pricer prices plans for one board, clock and kernel style; it keeps the core
-// table, the calibration, the resolved mixes and the last memory cost model, so
-// a NAS loop pays for them once. Not safe for concurrent use.
+// Latency = cycles / clock; energy = the board's power at the clock × latency
+// (cortex-m.md §8, E = P·t).
+//
+// A Pricer serves one board, clock and kernel style; it keeps the core table,
+// the calibration, the resolved mixes and the last memory cost model, so a NAS
+// loop pays for them once. Not safe for concurrent use.
 type Pricer struct {
 	opt   PriceOptions
 	core  *isa.Table

@@ -1,7 +1,7 @@
 // Package count is the closed-form twin of code generation plus one run: the
 // execution count of every basic block and the memory traffic per region of a
 // plan in a kernel style, without generating or executing anything. Its
-// counts equal the instrumented run's exactly (sim/count_test.go).
+// counts equal the instrumented run's exactly (sim/wasmrun/count_test.go).
 package count
 
 import (
@@ -18,9 +18,9 @@ import (
 // (DESIGN.md "Execution is the ground truth, the closed form is the fast path"):
 // it returns, without generating code or executing anything, the execution count
 // of every basic block the generator registers for plan and style and the memory
-// traffic per region that the runner derives from them (sim.Runner.Run:
+// traffic per region that the runner derives from them (wasmrun.Runner.Run:
 // count × the block's static Access list). The counts equal the instrumented
-// run's exactly; sim/count_test.go proves it for every model.
+// run's exactly; sim/wasmrun/count_test.go proves it for every model.
 //
 // Each kernel generator in codegen_*.go has a counting twin below that walks the
 // same loop nest in closed form: counted loops (kfn.forN) multiply, the
@@ -104,7 +104,7 @@ type Counts struct {
 	// "input"), with an entry for every region some block accesses, as the
 	// runner reports it.
 	Bytes map[string]mem.Traffic `json:"bytes"`
-	// Total is the number of block executions (sim.Result.BlocksExecuted).
+	// Total is the number of block executions (wasmrun.Result.BlocksExecuted).
 	Total uint64 `json:"blocks_executed"`
 }
 
@@ -201,7 +201,7 @@ func CountEach(pl *plan.Plan, style kernels.Style, visit BlockVisitor) error {
 }
 
 // finish cuts the access lists into the blocks and sums the traffic the way
-// sim.Runner.Run does: every region named in some block's Access gets an
+// wasmrun.Runner.Run does: every region named in some block's Access gets an
 // entry, count × bytes per execution.
 func (c *blockCounter) finish() *Counts {
 	acc := slices.Clone(c.acc) // the result's access lists; the pool keeps c.acc
