@@ -27,6 +27,9 @@ func BenchmarkPlan(b *testing.B) {
 		{"tinyengine/patch", plan.Options{Planner: plan.PlannerTinyEngine, Patches: 2, SplitBlock: 5}},
 		{"analytic/layer", plan.Options{Planner: plan.PlannerAnalytic}},
 		{"analytic/patch", plan.Options{Planner: plan.PlannerAnalytic, Patches: 2, SplitBlock: 5}},
+		// The --auto search: every patch schedule planned (across GOMAXPROCS
+		// workers; compare -cpu 1,2), the winner's per-layer table only.
+		{"tinyengine/auto", plan.Options{Planner: plan.PlannerTinyEngine, Auto: true, Sound: true}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

@@ -54,7 +54,7 @@ func PatchRegions(pl *Plan) ([]PatchWindows, error) {
 					return nil, fmt.Errorf("patch stage operator %d (%s) produces a tensor nobody reads", i, s.Name)
 				}
 				if ow.Y1-ow.Y0 != s.Out.H || ow.X1-ow.X0 != s.Out.W {
-					return nil, fmt.Errorf("patch schedule cannot be executed: operator %d (%s) must produce a %dx%d Window for patch (%d,%d), the schedule plans %dx%d",
+					return nil, fmt.Errorf("patch schedule cannot be executed: operator %d (%s) must produce a %dx%d window for patch (%d,%d), the schedule plans %dx%d",
 						i, s.Name, ow.Y1-ow.Y0, ow.X1-ow.X0, pi, pj, s.Out.H, s.Out.W)
 				}
 				ws := []Window{ow}
@@ -81,7 +81,7 @@ func PatchRegions(pl *Plan) ([]PatchWindows, error) {
 					a := ex.Steps[i].Ins[j]
 					w := reg[a.Group]
 					if w.Y1-w.Y0 > a.H || w.X1-w.X0 > a.W {
-						return nil, fmt.Errorf("patch schedule cannot be executed: operator %d (%s) needs a %dx%d Window of input %d, the schedule plans %dx%d",
+						return nil, fmt.Errorf("patch schedule cannot be executed: operator %d (%s) needs a %dx%d window of input %d, the schedule plans %dx%d",
 							i, ex.Steps[i].Name, w.Y1-w.Y0, w.X1-w.X0, j, a.H, a.W)
 					}
 					steps[i] = append(steps[i], w)
