@@ -87,19 +87,14 @@ func Run(ctx context.Context, g *Graph, opt RunOptions) (*RunReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	comp, err := codegen.Compile(g, pl, codegen.CompileOptions{Style: style, Verify: opt.Verify})
-	if err != nil {
-		return nil, err
-	}
-	if opt.DumpWasm != nil {
-		if err := opt.DumpWasm(comp.Wasm); err != nil {
-			return nil, err
-		}
-	}
 	inputs, err := models.Inputs(g, opt.Input, opt.Seed)
 	if err != nil {
 		return nil, err
 	}
+	// The reference executor needs neither the plan nor the code. It starts
+	// once the plan exists (bad options fail first) and runs beside code
+	// generation, compilation and the kernels; on a failure after this point
+	// it finishes in the background and its result is dropped.
 	type refResult struct {
 		out [][]byte
 		err error
@@ -109,6 +104,15 @@ func Run(ctx context.Context, g *Graph, opt RunOptions) (*RunReport, error) {
 		out, err := ref.Reference(g, inputs)
 		refc <- refResult{out, err}
 	}()
+	comp, err := codegen.Compile(g, pl, codegen.CompileOptions{Style: style, Verify: opt.Verify})
+	if err != nil {
+		return nil, err
+	}
+	if opt.DumpWasm != nil {
+		if err := opt.DumpWasm(comp.Wasm); err != nil {
+			return nil, err
+		}
+	}
 	rep := &RunReport{Model: g.Name, Style: style, Planner: pl.Planner, Schedule: pl.Schedule, PlanNote: note,
 		Patch: pl.Patch, PeakSRAM: pl.PeakSRAM, Arena: pl.Arena, Verify: opt.Verify,
 		Clobbers: []string{}, Blocks: len(comp.Blocks), MACs: pl.MACs, WasmBytes: len(comp.Wasm)}
