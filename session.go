@@ -2,12 +2,14 @@ package mcusim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
 
 	"mcusim/engine/plan"
+	"mcusim/mem"
 	"mcusim/models"
 	"mcusim/sim"
 	"mcusim/sim/wasmrun"
@@ -179,7 +181,7 @@ func (e *Estimator) Estimate(ctx context.Context, g *Graph) (*EstimateReport, er
 	if !e.opt.CountByExecution {
 		rep.Estimate, err = p.PriceEach(pl)
 		if err != nil {
-			return nil, err
+			return oom(rep, err)
 		}
 		return rep, nil
 	}
@@ -193,8 +195,23 @@ func (e *Estimator) Estimate(ctx context.Context, g *Graph) (*EstimateReport, er
 	}
 	rep.Source = "execution"
 	if rep.Estimate, err = p.Price(pl, execs); err != nil {
+		return oom(rep, err)
+	}
+	return rep, nil
+}
+
+// oom turns a pricing error into the report's verdict when the regions the
+// estimate places (arena, scratch and, for a patch-based plan, the full input
+// frame) do not all fit the board's SRAM banks although the peak alone fits:
+// an out-of-memory result, reported as CheckFit reports one. Other errors
+// stay errors.
+func oom(rep *EstimateReport, err error) (*EstimateReport, error) {
+	if !errors.Is(err, mem.ErrNoFit) {
 		return nil, err
 	}
+	rep.Estimate = nil
+	rep.Fits, rep.Fit.Fits, rep.Fit.SRAMFits = false, false, false
+	rep.Fit.Verdict = "OOM (SRAM: " + errors.Unwrap(err).Error() + ")"
 	return rep, nil
 }
 

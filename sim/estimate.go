@@ -174,7 +174,7 @@ func (p *Pricer) begin(pl *plan.Plan, d *Demand, bytes bool) (*pricing, error) {
 	if key != p.cmKey {
 		cm, err := b.CostModel(opt.ClockMHz, pl.Arena, pl.SBuf+pl.KBuf, inputBytes, opt.Placement)
 		if err != nil {
-			return nil, fmt.Errorf("OOM on %s: %v", b.ID, err)
+			return nil, fmt.Errorf("OOM on %s: %w", b.ID, err)
 		}
 		p.cm, p.cmKey = cm, key
 	}
