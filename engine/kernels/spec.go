@@ -59,28 +59,10 @@ var specs = [numKernels][]BlockSpec{
 		{Kind: ConvTap},
 		{Kind: ConvMAC, Access: []AccessSpec{rd(mem.RegionFlash, n(1)), rd(mem.RegionArena, n(1))}},
 	},
-	// A k of a tile reads one int16 column element per pixel and one int8
-	// weight per channel.
-	KernelConvTiled: {
-		{Kind: ConvIm2col, Per: Cin, Access: []AccessSpec{rd(mem.RegionArena, x(1, Cin)), wr(mem.RegionScratch, x(2, Cin))}},
-		{Kind: ConvIm2colPad, Per: Cin, Access: []AccessSpec{wr(mem.RegionScratch, x(2, Cin))}},
-		{Kind: ConvMAC2x2, Access: []AccessSpec{rd(mem.RegionScratch, n(2*2)), rd(mem.RegionFlash, n(2))}},
-		{Kind: ConvMAC1x2, Access: []AccessSpec{rd(mem.RegionScratch, n(2)), rd(mem.RegionFlash, n(2))}},
-		{Kind: ConvMAC2x1, Access: []AccessSpec{rd(mem.RegionScratch, n(2*2)), rd(mem.RegionFlash, n(1))}},
-		{Kind: ConvMAC1x1, Access: []AccessSpec{rd(mem.RegionScratch, n(2)), rd(mem.RegionFlash, n(1))}},
-		{Kind: ConvOut, Access: []AccessSpec{rd(mem.RegionFlash, n(requantBytes)), wr(mem.RegionArena, n(1))}},
-	},
-	// The im2col blocks are registered but never run; a k reads one int8
-	// input byte per pixel.
-	KernelConvDirect: {
-		{Kind: ConvIm2col, Per: Cin, Access: []AccessSpec{rd(mem.RegionArena, x(1, Cin)), wr(mem.RegionScratch, x(2, Cin))}},
-		{Kind: ConvIm2colPad, Per: Cin, Access: []AccessSpec{wr(mem.RegionScratch, x(2, Cin))}},
-		{Kind: ConvMAC2x2, Access: []AccessSpec{rd(mem.RegionArena, n(2)), rd(mem.RegionFlash, n(2))}},
-		{Kind: ConvMAC1x2, Access: []AccessSpec{rd(mem.RegionArena, n(1)), rd(mem.RegionFlash, n(2))}},
-		{Kind: ConvMAC2x1, Access: []AccessSpec{rd(mem.RegionArena, n(2)), rd(mem.RegionFlash, n(1))}},
-		{Kind: ConvMAC1x1, Access: []AccessSpec{rd(mem.RegionArena, n(1)), rd(mem.RegionFlash, n(1))}},
-		{Kind: ConvOut, Access: []AccessSpec{rd(mem.RegionFlash, n(requantBytes)), wr(mem.RegionArena, n(1))}},
-	},
+	// A k of a tile reads one int16 column element per pixel from sbuf, or
+	// without im2col one int8 input byte per pixel from the arena.
+	KernelConvTiled:  tiledConv(mem.RegionScratch, 2),
+	KernelConvDirect: tiledConv(mem.RegionArena, 1),
 	KernelDepthwisePlane: {
 		{Kind: DWPlane, Access: []AccessSpec{wr(mem.RegionScratch, n(2))}},
 		{Kind: DWPlaneLoad, Access: []AccessSpec{rd(mem.RegionArena, n(1))}},
@@ -108,6 +90,22 @@ var specs = [numKernels][]BlockSpec{
 		{Kind: MeanOut, Access: []AccessSpec{wr(mem.RegionArena, n(1))}},
 		{Kind: MeanElem, Access: []AccessSpec{rd(mem.RegionArena, n(1))}},
 	},
+}
+
+// tiledConv is the block table of the 2×2-tiled convolution whose k reads
+// perPixel bytes of each pixel's column from src and one int8 weight per
+// channel. Without im2col (KernelConvDirect) the im2col blocks are registered
+// but never run.
+func tiledConv(src mem.Region, perPixel int) []BlockSpec {
+	mac := func(k BlockKind, pixels, channels int) BlockSpec {
+		return BlockSpec{Kind: k, Access: []AccessSpec{rd(src, n(pixels*perPixel)), rd(mem.RegionFlash, n(channels))}}
+	}
+	return []BlockSpec{
+		{Kind: ConvIm2col, Per: Cin, Access: []AccessSpec{rd(mem.RegionArena, x(1, Cin)), wr(mem.RegionScratch, x(2, Cin))}},
+		{Kind: ConvIm2colPad, Per: Cin, Access: []AccessSpec{wr(mem.RegionScratch, x(2, Cin))}},
+		mac(ConvMAC2x2, 2, 2), mac(ConvMAC1x2, 1, 2), mac(ConvMAC2x1, 2, 1), mac(ConvMAC1x1, 1, 1),
+		{Kind: ConvOut, Access: []AccessSpec{rd(mem.RegionFlash, n(requantBytes)), wr(mem.RegionArena, n(1))}},
+	}
 }
 
 // hostSpecs are the host operators' blocks: one execution per call reads every
