@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 
-	"mcusim/engine/count"
 	"mcusim/engine/kernels"
 	"mcusim/engine/plan"
 	"mcusim/mem"
@@ -85,12 +84,9 @@ func (d *Demand) splitBanks(cm *mem.CostModel) error {
 // Demand returns the demand of one plan's block executions (an execution's,
 // ExecsOf, or the closed form's, count.Counts.Blocks).
 func (p *Pricer) Demand(pl *plan.Plan, blocks []kernels.BlockCount) (*Demand, error) {
-	st, err := p.begin(pl, &Demand{}, true)
+	st, err := p.charge(pl, &Demand{}, true, blocks, false)
 	if err != nil {
 		return nil, err
-	}
-	for i := range blocks {
-		st.add(&blocks[i])
 	}
 	return st.demand()
 }
@@ -98,11 +94,8 @@ func (p *Pricer) Demand(pl *plan.Plan, blocks []kernels.BlockCount) (*Demand, er
 // DemandEach counts a plan by the closed form (count.CountEach) and returns
 // its demand; the same figures as Demand with count.Count's executions.
 func (p *Pricer) DemandEach(pl *plan.Plan) (*Demand, error) {
-	st, err := p.begin(pl, &Demand{}, true)
+	st, err := p.charge(pl, &Demand{}, true, nil, true)
 	if err != nil {
-		return nil, err
-	}
-	if err := count.CountEach(pl, p.opt.Style, st.add); err != nil {
 		return nil, err
 	}
 	return st.demand()
@@ -110,9 +103,6 @@ func (p *Pricer) DemandEach(pl *plan.Plan) (*Demand, error) {
 
 // demand finishes a demand: the per-bank split.
 func (st *pricing) demand() (*Demand, error) {
-	if st.err != nil {
-		return nil, st.err
-	}
 	if err := st.d.splitBanks(st.cm); err != nil {
 		return nil, err
 	}

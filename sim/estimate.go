@@ -126,12 +126,9 @@ func NewPricerWith(opt PriceOptions, cal Calibration) (*Pricer, error) {
 // Price prices one plan's block executions (an execution's, ExecsOf, or the
 // closed form's, count.Counts.Blocks).
 func (p *Pricer) Price(pl *plan.Plan, blocks []kernels.BlockCount) (*Estimate, error) {
-	st, err := p.begin(pl, &p.scratch, false)
+	st, err := p.charge(pl, &p.scratch, false, blocks, false)
 	if err != nil {
 		return nil, err
-	}
-	for i := range blocks {
-		st.add(&blocks[i])
 	}
 	return st.finish()
 }
@@ -139,14 +136,32 @@ func (p *Pricer) Price(pl *plan.Plan, blocks []kernels.BlockCount) (*Estimate, e
 // PriceEach counts and prices a plan in one pass (count.CountEach): the NAS
 // labelling path, with no per-block allocation. Same cycles as Count + Price.
 func (p *Pricer) PriceEach(pl *plan.Plan) (*Estimate, error) {
-	st, err := p.begin(pl, &p.scratch, false)
+	st, err := p.charge(pl, &p.scratch, false, nil, true)
 	if err != nil {
 		return nil, err
 	}
-	if err := count.CountEach(pl, p.opt.Style, st.add); err != nil {
+	return st.finish()
+}
+
+// charge builds pl's demand into d, with its bytes per region when bytes is
+// set, from the given block executions or, when closedForm is set, by the
+// closed form in one pass (count.CountEach).
+func (p *Pricer) charge(pl *plan.Plan, d *Demand, bytes bool, blocks []kernels.BlockCount, closedForm bool) (*pricing, error) {
+	st, err := p.begin(pl, d, bytes)
+	if err != nil {
 		return nil, err
 	}
-	return st.finish()
+	if closedForm {
+		err = count.CountEach(pl, p.opt.Style, st.add)
+	} else {
+		for i := range blocks {
+			st.add(&blocks[i])
+		}
+	}
+	if err == nil {
+		err = st.err
+	}
+	return st, err
 }
 
 // pricing is one plan being priced: its demand, built block by block.
