@@ -1,5 +1,6 @@
-// Command mcusim estimates peak SRAM, Flash (and, in later verbs, latency and
-// energy) of int8 networks on Cortex-M boards without hardware.
+// Command mcusim estimates peak SRAM, Flash, latency and energy of int8
+// networks on Cortex-M boards without hardware. It reaches the project through
+// the facade, package mcusim, only.
 //
 //	mcusim models                      list the built-in zoo
 //	mcusim boards                      list the board database
@@ -10,8 +11,10 @@
 //	mcusim validate                    estimated vs measured latencies, MAPE
 //	mcusim calibrate [--write FILE]    refit the calibration table
 //
-// Every verb takes --json and then prints one JSON object on stdout. Bad input
-// exits with code 2 and one line on stderr that says what and where.
+// Every verb takes --json and then prints one JSON object on stdout. Results
+// go to stdout, everything else to stderr: usage (mcusim <verb> -h, mcusim help
+// <verb>, once), the verb list (mcusim alone, exit 2), progress of long work.
+// Bad input exits with code 2 and one line on stderr that says what and where.
 package main
 
 import (
