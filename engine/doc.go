@@ -10,7 +10,8 @@
 //   - codegen: the WebAssembly module that runs a plan in a style, with its
 //     encoder in codegen/wasm.
 //   - count: the closed-form block counts and traffic, equal to a run's.
-//   - ref: the reference executor, TFLite's int8 kernels in plain Go.
+//   - ref: the reference executor, TFLite's int8 kernels in plain Go; codegen
+//     runs host operators and boundary conversions through it.
 //
 // Adding a kernel takes one block table, one generator and one set of trip
 // counts:
@@ -26,8 +27,8 @@
 //  3. count: the closed-form trip count of each block, in table order, passed
 //     to emit, and its case in step.
 //
-// sim/wasmrun/count_test.go then proves the trip counts equal the executed ones, and
-// kernels' tests that every block has a mix.
+// sim/wasmrun/count_test.go then proves the trip counts equal the executed
+// ones, and kernels' tests that every block has a mix.
 //
 // This package itself has no code. See RATIONALE.md for why WASM, why block
 // counting and why these planners.
