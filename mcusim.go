@@ -39,6 +39,9 @@ type (
 	PatchInfo = plan.PatchInfo
 	// Span is the part of a placed memory region in one bank (mem.Span).
 	Span = mem.Span
+	// Region is a part of a module's memory map: flash, arena, scratch or
+	// input (mem.Region); RunReport.Bytes is indexed by it.
+	Region = mem.Region
 	// Style is a kernel style: tinyengine (the zero value), cmsis-nn or
 	// tflm-ref (kernels.Style).
 	Style = kernels.Style

@@ -44,28 +44,28 @@ type RunOptions struct {
 
 // RunReport is the result of `mcusim run`.
 type RunReport struct {
-	Model         string                 `json:"model"`
-	Style         Style                  `json:"engine"`
-	Planner       string                 `json:"planner"`
-	Schedule      string                 `json:"schedule"`
-	PlanNote      string                 `json:"plan_note,omitempty"`
-	Patch         *PatchInfo             `json:"patch,omitempty"`
-	PeakSRAM      int                    `json:"peak_sram_bytes"`
-	Arena         int                    `json:"arena_bytes"`
-	Verify        bool                   `json:"verify"`
-	BitExact      bool                   `json:"bit_exact"`
-	Clobbers      []string               `json:"clobbers"`
-	Blocks        int                    `json:"blocks"`
-	BlocksExec    uint64                 `json:"blocks_executed"`
-	Bytes         map[string]mem.Traffic `json:"bytes"`
-	OutputDType   string                 `json:"output_dtype"`
-	Output        []int64                `json:"output"`
-	Argmax        int                    `json:"argmax"`
-	MACs          int64                  `json:"macs"`
-	WallMS        float64                `json:"wall_ms"` // host (simulator) wall time of the run
-	CompileMS     float64                `json:"compile_ms"`
-	MMACPerSecond float64                `json:"mmac_per_s"` // host (simulator) speed
-	WasmBytes     int                    `json:"wasm_bytes"`
+	Model         string            `json:"model"`
+	Style         Style             `json:"engine"`
+	Planner       string            `json:"planner"`
+	Schedule      string            `json:"schedule"`
+	PlanNote      string            `json:"plan_note,omitempty"`
+	Patch         *PatchInfo        `json:"patch,omitempty"`
+	PeakSRAM      int               `json:"peak_sram_bytes"`
+	Arena         int               `json:"arena_bytes"`
+	Verify        bool              `json:"verify"`
+	BitExact      bool              `json:"bit_exact"`
+	Clobbers      []string          `json:"clobbers"`
+	Blocks        int               `json:"blocks"`
+	BlocksExec    uint64            `json:"blocks_executed"`
+	Bytes         mem.RegionTraffic `json:"bytes"`
+	OutputDType   string            `json:"output_dtype"`
+	Output        []int64           `json:"output"`
+	Argmax        int               `json:"argmax"`
+	MACs          int64             `json:"macs"`
+	WallMS        float64           `json:"wall_ms"` // host (simulator) wall time of the run
+	CompileMS     float64           `json:"compile_ms"`
+	MMACPerSecond float64           `json:"mmac_per_s"` // host (simulator) speed
+	WasmBytes     int               `json:"wasm_bytes"`
 }
 
 // Run generates the kernels of a model for a plan, runs them under wazero, and

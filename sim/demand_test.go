@@ -126,7 +126,7 @@ func checkDemand(t *testing.T, board *mem.Board, pl *plan.Plan, style kernels.St
 		}
 	}
 	for r := range mem.NumRegions {
-		if got, want := regions[r], cnt.Bytes[r.String()]; got != want {
+		if got, want := regions[r], cnt.Bytes.Traffic[r]; got != want {
 			t.Errorf("%s: %s traffic %v over the steps, closed form %v", what, r, got, want)
 		}
 		split = split || len(cm.Spans[r]) > 1

@@ -82,9 +82,9 @@ func printRun(out io.Writer, r *mcusim.RunReport) {
 	fmt.Fprintf(out, "mode       %s\n", check)
 	fmt.Fprintf(out, "bit-exact  %v (vs the reference executor)\n", r.BitExact)
 	fmt.Fprintf(out, "blocks     %d blocks, %d executions\n", r.Blocks, r.BlocksExec)
-	for _, reg := range []string{"flash", "arena", "scratch", "input"} {
-		if t, ok := r.Bytes[reg]; ok {
-			fmt.Fprintf(out, "  %-8s read %d B, written %d B\n", reg, t.Read, t.Write)
+	for reg, t := range r.Bytes.Traffic {
+		if r.Bytes.Accessed[reg] {
+			fmt.Fprintf(out, "  %-8s read %d B, written %d B\n", mcusim.Region(reg), t.Read, t.Write)
 		}
 	}
 	fmt.Fprintf(out, "output     %s %v, argmax %d\n", r.OutputDType, abbreviate(r.Output, 16), r.Argmax)

@@ -100,10 +100,9 @@ type Counts struct {
 	// Blocks[i] is Compiled.Blocks[i] with its count; blocks that never execute
 	// are present with count 0. Access slices share one backing array.
 	Blocks []kernels.BlockCount `json:"blocks"`
-	// Bytes is the traffic per region name ("flash", "arena", "scratch",
-	// "input"), with an entry for every region some block accesses, as the
-	// runner reports it.
-	Bytes map[string]mem.Traffic `json:"bytes"`
+	// Bytes is the traffic per region, every region some block accesses
+	// marked, as the runner reports it.
+	Bytes mem.RegionTraffic `json:"bytes"`
 	// Total is the number of block executions (wasmrun.Result.BlocksExecuted).
 	Total uint64 `json:"blocks_executed"`
 }
@@ -201,12 +200,10 @@ func CountEach(pl *plan.Plan, style kernels.Style, visit BlockVisitor) error {
 }
 
 // finish cuts the access lists into the blocks and sums the traffic the way
-// wasmrun.Runner.Run does: every region named in some block's Access gets an
-// entry, count × bytes per execution.
+// wasmrun.Runner.Run does: every region named in some block's Access is
+// marked accessed and charged count × bytes per execution.
 func (c *blockCounter) finish() *Counts {
 	acc := slices.Clone(c.acc) // the result's access lists; the pool keeps c.acc
-	var per [mem.NumRegions]mem.Traffic
-	var seen [mem.NumRegions]bool
 	out := &Counts{Blocks: make([]kernels.BlockCount, len(c.pending))}
 	a0 := int32(0)
 	for b, pb := range c.pending {
@@ -216,15 +213,7 @@ func (c *blockCounter) finish() *Counts {
 		a0 = pb.accEnd
 		out.Total += pb.count
 		for _, a := range bc.Access {
-			seen[a.Region] = true
-			per[a.Region].Read += pb.count * uint64(a.Read)
-			per[a.Region].Write += pb.count * uint64(a.Write)
-		}
-	}
-	out.Bytes = make(map[string]mem.Traffic, mem.NumRegions)
-	for r := mem.Region(0); r < mem.NumRegions; r++ {
-		if seen[r] {
-			out.Bytes[r.String()] = per[r]
+			out.Bytes.Add(a.Region, pb.count, uint64(a.Read), uint64(a.Write))
 		}
 	}
 	return out

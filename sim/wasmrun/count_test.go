@@ -11,6 +11,7 @@ import (
 	"mcusim/engine/count"
 	"mcusim/engine/kernels"
 	"mcusim/engine/plan"
+	"mcusim/mem"
 	"mcusim/models"
 	"mcusim/sim/wasmrun"
 )
@@ -191,12 +192,12 @@ func compareCounts(t *testing.T, style string, comp *codegen.Compiled, res *wasm
 	if len(cnt.Blocks) != len(comp.Blocks) {
 		report("Count lists %d blocks, the module has %d", len(cnt.Blocks), len(comp.Blocks))
 	}
-	if len(cnt.Bytes) != len(res.Bytes) {
-		report("Count has traffic for %d regions, the run for %d (%v vs %v)", len(cnt.Bytes), len(res.Bytes), cnt.Bytes, res.Bytes)
+	if cnt.Bytes.Accessed != res.Bytes.Accessed {
+		report("Count has traffic for regions %v, the run for %v (%v vs %v)", cnt.Bytes.Accessed, res.Bytes.Accessed, cnt.Bytes.Traffic, res.Bytes.Traffic)
 	}
-	for region, tr := range res.Bytes {
-		if c, ok := cnt.Bytes[region]; !ok || c.Read != tr.Read || c.Write != tr.Write {
-			report("region %s: Count says %+v bytes, the run measured %+v", region, c, tr)
+	for region, tr := range res.Bytes.Traffic {
+		if c := cnt.Bytes.Traffic[region]; c.Read != tr.Read || c.Write != tr.Write {
+			report("region %s: Count says %+v bytes, the run measured %+v", mem.Region(region), c, tr)
 		}
 	}
 	if cnt.Total != res.BlocksExecuted {

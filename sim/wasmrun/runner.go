@@ -89,8 +89,9 @@ type Result struct {
 	// Counts[i] is how often block i (Compiled.Blocks) ran.
 	Counts []uint64
 	// Bytes is the memory traffic per region, from each block's static access
-	// description times its count.
-	Bytes          map[string]mem.Traffic
+	// description times its count; every region some block names is marked
+	// accessed.
+	Bytes          mem.RegionTraffic
 	BlocksExecuted uint64
 	Compile        time.Duration
 	Wall           time.Duration
@@ -155,16 +156,12 @@ func (r *Runner) Run(ctx context.Context, c *codegen.Compiled, inputs [][]byte) 
 		res.Outputs = append(res.Outputs, append([]byte(nil), b...))
 	}
 	res.Counts = make([]uint64, len(c.Blocks))
-	res.Bytes = map[string]mem.Traffic{}
 	for i, b := range c.Blocks {
 		v, _ := memory.ReadUint64Le(c.Layout.Counters + uint32(8*i))
 		res.Counts[i] = v
 		res.BlocksExecuted += v
 		for _, a := range b.Access {
-			t := res.Bytes[a.Region.String()]
-			t.Read += v * uint64(a.Read)
-			t.Write += v * uint64(a.Write)
-			res.Bytes[a.Region.String()] = t
+			res.Bytes.Add(a.Region, v, uint64(a.Read), uint64(a.Write))
 		}
 	}
 	return res, nil
