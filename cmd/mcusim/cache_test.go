@@ -69,6 +69,15 @@ func TestRunCompilationCache(t *testing.T) {
 	if code != 2 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "--no-cache") {
 		t.Errorf("--no-cache with --cache-dir: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+	// A cache directory the user named must be usable.
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCLI("run", "--model", "mcunet-in0", "--cache-dir", file)
+	if code != 2 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "compilation cache") {
+		t.Errorf("--cache-dir FILE: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
 }
 
 func equalJSON(a, b any) bool {
