@@ -91,8 +91,38 @@ type Pricer struct {
 	cmKey [3]int
 	cm    *mem.CostModel
 	// scratch holds the demand of Price and PriceEach, reused call after call
-	// (the estimate keeps none of it).
+	// (the estimate keeps none of it); st is the pricing pass in progress and
+	// visit its add method, bound once.
 	scratch Demand
+	st      pricing
+	visit   count.BlockVisitor
+	power   *powerAt
+}
+
+// powerAt is the board's power at one clock (mem.Board.PowerAt, PowerNote),
+// resolved on the first estimate at that clock: it does not depend on the plan.
+type powerAt struct {
+	clockMHz int
+	mw       float64
+	note     string
+	known    bool
+	unknown  string // why the power is unknown
+}
+
+// powerAt returns the board's power at clockMHz.
+func (p *Pricer) powerAt(clockMHz int) *powerAt {
+	if p.power != nil && p.power.clockMHz == clockMHz {
+		return p.power
+	}
+	b := p.opt.Board
+	pa := &powerAt{clockMHz: clockMHz}
+	if pw, err := b.PowerAt(clockMHz); err != nil {
+		pa.unknown = err.Error()
+	} else {
+		pa.mw, pa.note, pa.known = pw, b.PowerNote(clockMHz), true
+	}
+	p.power = pa
+	return pa
 }
 
 // pricedKind is a block kind's mixes and its core cycles per Per value (memory
@@ -120,7 +150,9 @@ func NewPricerWith(opt PriceOptions, cal Calibration) (*Pricer, error) {
 			return nil, fmt.Errorf("board %s cost overrides: %v", b.ID, err)
 		}
 	}
-	return &Pricer{opt: opt, core: core, cal: cal, cmKey: [3]int{-1}}, nil
+	p := &Pricer{opt: opt, core: core, cal: cal, cmKey: [3]int{-1}}
+	p.visit = p.st.add
+	return p, nil
 }
 
 // Price prices one plan's block executions (an execution's, ExecsOf, or the
@@ -152,7 +184,7 @@ func (p *Pricer) charge(pl *plan.Plan, d *Demand, bytes bool, blocks []kernels.B
 		return nil, err
 	}
 	if closedForm {
-		err = count.CountEach(pl, p.opt.Style, st.add)
+		err = count.CountEach(pl, p.opt.Style, p.visit)
 	} else {
 		for i := range blocks {
 			st.add(&blocks[i])
@@ -193,7 +225,8 @@ func (p *Pricer) begin(pl *plan.Plan, d *Demand, bytes bool) (*pricing, error) {
 		}
 		p.cm, p.cmKey = cm, key
 	}
-	st := &pricing{p: p, pl: pl, cm: p.cm, d: d}
+	p.st = pricing{p: p, pl: pl, cm: p.cm, d: d}
+	st := &p.st
 	// Stall cycles per byte by region, looked up once.
 	st.readStall, st.writeStall = p.cm.ReadStall, p.cm.WriteStall
 	d.reset(len(pl.Exec.Steps), bytes)
@@ -291,12 +324,12 @@ func (st *pricing) finish() (*Estimate, error) {
 	}
 	est.LatencyMS = est.Cycles / float64(cm.ClockMHz) / 1e3
 	// Energy = P(f) × latency at the clock of the estimate (cortex-m.md §8).
-	if pw, err := b.PowerAt(cm.ClockMHz); err != nil {
-		est.EnergyUnknown = err.Error()
+	if pa := p.powerAt(cm.ClockMHz); !pa.known {
+		est.EnergyUnknown = pa.unknown
 	} else {
-		est.PowerMW, est.PowerBasis = pw, b.PowerBasis
-		est.EnergyMJ = pw * est.LatencyMS / 1e3
-		est.PowerNote = b.PowerNote(cm.ClockMHz)
+		est.PowerMW, est.PowerBasis = pa.mw, b.PowerBasis
+		est.EnergyMJ = pa.mw * est.LatencyMS / 1e3
+		est.PowerNote = pa.note
 	}
 	return est, nil
 }
