@@ -137,6 +137,10 @@ func printPlan(out io.Writer, rep memoryReport) {
 		// The README's planner table says the same; the number alone misleads.
 		fmt.Fprintln(out, "          (TFLM: the activation arena only; not counted: TFLM's persistent section,")
 		fmt.Fprintln(out, "          kernel scratch buffers such as CMSIS-NN's im2col, the interpreter's stack)")
+		if ta := p.TensorArena; ta != nil {
+			fmt.Fprintf(out, "tensor_arena %d B (%s) = head %d (plan with scratch) + persistent %d; %s; parts and sources in --json\n",
+				ta.Bytes, kib(ta.Bytes), ta.Head, ta.Persistent, ta.Build)
+		}
 	}
 	fmt.Fprintf(out, "Flash     %d B (%s) weights + bias + scale\n", p.Flash, kib(p.Flash))
 	if n := len(p.Conflicts); n > 0 {

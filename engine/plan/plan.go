@@ -59,6 +59,10 @@ type Plan struct {
 	// quarter-size stride-2 shrink can produce them (claims.md §7.4, §7.5).
 	// Executing such a plan clobbers; `mcusim run` refuses it unless asked.
 	Conflicts []Conflict `json:"conflicts,omitempty"`
+	// TensorArena is the whole tensor_arena a TF Lite Micro build needs (the
+	// tflm planner only): the plan with the kernels' scratch and the
+	// persistent section, part by part.
+	TensorArena *TensorArena `json:"tensor_arena,omitempty"`
 	// Exec is how the plan runs, for code generation; nil for the closed-form
 	// planners (analytic, act), which charge bytes without placing buffers.
 	Exec *Execution `json:"-"`

@@ -7,28 +7,22 @@ import (
 )
 
 // tflmAlignment is TF Lite Micro's buffer alignment in the arena
-// (tensorflow/lite/micro/micro_allocator.cc, kBufferAlignment = 16).
+// (tensorflow/lite/micro/micro_arena_constants.h, MicroArenaBufferAlignment() = 16).
 const tflmAlignment = 16
 
-// tflmPlace reproduces TF Lite Micro's GreedyMemoryPlanner
-// (tensorflow/lite/micro/memory_planner/greedy_memory_planner.cc) for the
-// activation tensors of the graph as TFLM runs it: every operator is executed
-// (PAD, RESHAPE, QUANTIZE included, nothing is folded or aliased), a tensor is live
-// from the operator that writes it (the graph inputs from 0) to the last operator
-// that reads it (the graph outputs to the end), buffers are sorted by size,
-// largest first, and each goes to the lowest offset where it does not collide with
-// an already placed buffer whose lifetime intersects (inclusive bounds).
-//
-// Not modelled, and added by TFLM on top of this arena: the persistent section
-// (TfLiteTensor/TfLiteEvalTensor structs, node and registration arrays,
-// per-channel quantization data copied by kernels, ~ hundreds of bytes per
-// operator), kernel scratch buffers requested through RequestScratchBufferInArena
-// (e.g. CMSIS-NN's im2col buffer), and the interpreter's own stack. Those are why
-// measured TFLM SRAM exceeds this figure (claims.md §6, TE-F746).
-func tflmPlace(g *models.Graph, pl *Plan) ([]int, error) {
+// tflmBuf is one buffer of a GreedyMemoryPlanner plan, live over the inclusive
+// operator range [first, last].
+type tflmBuf struct{ t, size, first, last, off int }
+
+// tflmLifetimes returns the first and last operator of every tensor as TFLM's
+// AllocationInfoBuilder::MarkAllocationLifetimes sets them
+// (tensorflow/lite/micro/micro_allocation_info.cc): graph inputs from the start,
+// an output from the operator that writes it, an input to the last operator that
+// reads it, graph outputs to the end; −1 for tensors never touched.
+func tflmLifetimes(g *models.Graph) (first, last []int) {
 	n := len(g.Ops)
-	first := make([]int, len(g.Tensors))
-	last := make([]int, len(g.Tensors))
+	first = make([]int, len(g.Tensors))
+	last = make([]int, len(g.Tensors))
 	for i := range first {
 		first[i], last[i] = -1, -1
 	}
@@ -51,31 +45,35 @@ func tflmPlace(g *models.Graph, pl *Plan) ([]int, error) {
 	for _, t := range g.Outputs {
 		last[t] = n - 1
 	}
-	type buf struct{ t, size, first, last, off int }
-	var bufs []buf
-	for t := range g.Tensors {
-		if first[t] < 0 || g.Tensors[t].Const {
-			continue
-		}
-		size := (g.Tensors[t].Bytes() + tflmAlignment - 1) / tflmAlignment * tflmAlignment
-		bufs = append(bufs, buf{t: t, size: size, first: first[t], last: last[t]})
-	}
+	return first, last
+}
+
+// tflmGreedy places bufs (in request order) as TF Lite Micro's
+// GreedyMemoryPlanner::CalculateOffsetsIfNeeded does
+// (tensorflow/lite/micro/memory_planner/greedy_memory_planner.cc) and returns the
+// plan's size (GetMaximumMemorySize). The online-planned buffers are collected
+// from the tail of buffer_ids_sorted_ (idx_from_tail--), so the list starts in
+// reverse request order, and ReverseSortInPlace is a bubble sort, which is
+// stable: buffers are placed largest first and equal sizes in REVERSE request
+// order. Each goes to the lowest offset where it fits between the buffers
+// already placed whose lifetimes intersect its own (inclusive bounds).
+func tflmGreedy(bufs []tflmBuf) int {
 	order := make([]int, len(bufs))
 	for i := range order {
-		order[i] = i
+		order[i] = len(bufs) - 1 - i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return bufs[order[a]].size > bufs[order[b]].size })
-	var placed []int
+	var placed, coll []int
 	for _, bi := range order {
 		b := &bufs[bi]
-		var coll []int
+		coll = coll[:0]
 		for _, pi := range placed {
 			p := &bufs[pi]
 			if p.first <= b.last && b.first <= p.last {
 				coll = append(coll, pi)
 			}
 		}
-		sort.Slice(coll, func(x, y int) bool { return bufs[coll[x]].off < bufs[coll[y]].off })
+		sort.SliceStable(coll, func(x, y int) bool { return bufs[coll[x]].off < bufs[coll[y]].off })
 		off := 0
 		for _, pi := range coll {
 			p := &bufs[pi]
@@ -87,14 +85,49 @@ func tflmPlace(g *models.Graph, pl *Plan) ([]int, error) {
 		b.off = off
 		placed = append(placed, bi)
 	}
+	size := 0
+	for _, b := range bufs {
+		size = max(size, b.off+b.size)
+	}
+	return size
+}
+
+// tflmTensorBufs lists the activation tensors TFLM plans, in tensor order (the
+// order AllocationInfoBuilder requests them), sized up to tflmAlignment.
+func tflmTensorBufs(g *models.Graph) []tflmBuf {
+	first, last := tflmLifetimes(g)
+	var bufs []tflmBuf
+	for t := range g.Tensors {
+		if first[t] < 0 || g.Tensors[t].Const {
+			continue
+		}
+		bufs = append(bufs, tflmBuf{t: t, size: alignUp(g.Tensors[t].Bytes(), tflmAlignment), first: first[t], last: last[t]})
+	}
+	return bufs
+}
+
+func alignUp(n, a int) int { return (n + a - 1) / a * a }
+
+// tflmPlace reproduces TF Lite Micro's GreedyMemoryPlanner (tflmGreedy) for the
+// activation tensors of the graph as TFLM runs it: every operator is executed
+// (PAD, RESHAPE, QUANTIZE included, nothing is folded or aliased) and lifetimes
+// are TFLM's (tflmLifetimes).
+//
+// The plan is the activation part of TFLM's arena; the whole tensor_arena a
+// build needs (kernel scratch buffers planned with the tensors, the persistent
+// section) is Plan.TensorArena (tflmTensorArena).
+func tflmPlace(g *models.Graph, pl *Plan) ([]int, error) {
+	n := len(g.Ops)
+	bufs := tflmTensorBufs(g)
+	pl.Arena = tflmGreedy(bufs)
 	live := make([]int, n)
 	for _, b := range bufs {
-		pl.Arena = max(pl.Arena, b.off+b.size)
 		pl.Buffers = append(pl.Buffers, Buffer{Group: b.t, Size: b.size, Offset: b.off, Start: b.first, End: b.last + 1, ShrinkAt: -1})
 		for i := b.first; i <= b.last && i < n; i++ {
 			live[i] += b.size
 		}
 	}
+	pl.TensorArena = tflmTensorArena(g)
 	return live, nil
 }
 
