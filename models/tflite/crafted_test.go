@@ -10,11 +10,15 @@ import (
 
 var updateCrafted = flag.Bool("update-crafted", false, "rewrite testdata/crafted/*.tflite from the builders")
 
-// craftedModels are hand-built .tflite files that once crashed, hung or misled
-// mcusim. They are written to testdata/crafted so that the CLI's bad-input tests
+// craftedModels are hand-built .tflite files: seeds, and files that once
+// crashed, hung or misled mcusim. They are written to testdata/crafted so that the CLI's bad-input tests
 // (cmd/mcusim) and the fuzz corpora can use them; TestCraftedModels keeps the
 // files equal to what these builders produce.
 var craftedModels = map[string]func() []byte{
+	// The parser tests' hand-built models, as seeds for the fuzz targets that
+	// go past the parser (the root package's FuzzPlanEstimate and FuzzRun).
+	"small.tflite":   func() []byte { return smallModel().bytes() },
+	"all_ops.tflite": func() []byte { return allOpsModel(5).bytes() },
 	// Only QUANTIZE, RESHAPE and DEQUANTIZE: lowering leaves no step.
 	"no_compute.tflite": func() []byte {
 		m := newModel()
