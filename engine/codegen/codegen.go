@@ -8,6 +8,7 @@ package codegen
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"mcusim/engine/codegen/wasm"
 	"mcusim/engine/kernels"
@@ -78,8 +79,57 @@ func Compile(g *models.Graph, pl *plan.Plan, opt CompileOptions) (*Compiled, err
 	if err := opt.Style.Valid(); err != nil {
 		return nil, err
 	}
+	if err := checkTransposes(g); err != nil {
+		return nil, err
+	}
 	cg := &codegen{g: g, plan: pl, ex: pl.Exec, opt: opt, mod: &wasm.Module{}}
 	return cg.compile()
+}
+
+// checkTransposes refuses a TRANSPOSE that moves data and is read by an
+// operator other than MEAN. Lowering folds every TRANSPOSE into an alias of its
+// input buffer (plan.Lower); only the MEAN kernel reads through the permutation
+// (logicalStrides), so any other reader would see the untransposed bytes. A
+// permutation that keeps the order of the dimensions larger than 1 moves
+// nothing and is always fine; so is a TRANSPOSE whose output is only a graph
+// output (the host converts it with the reference kernel).
+func checkTransposes(g *models.Graph) error {
+	for oi, op := range g.Ops {
+		if op.Kind != models.Transpose || !movesData(g.In(op, 0).Shape, op.Axes) {
+			continue
+		}
+		for ci, c := range g.Ops {
+			if c.Kind == models.Mean || !slices.Contains(c.Inputs, op.Outputs[0]) {
+				continue
+			}
+			return fmt.Errorf("operator %d (%s %q) reads the output of operator %d (TRANSPOSE %v), which moves data; the generated kernels run a data-moving TRANSPOSE only in front of MEAN, so this model cannot be executed (memory and estimate still work)",
+				ci, c.Kind, c.Name, oi, op.Axes)
+		}
+	}
+	return nil
+}
+
+// movesData reports whether permutation perm of a tensor of the given shape
+// reorders its bytes: whether the dimensions larger than 1 change order. An
+// unknown (non-constant) permutation counts as moving.
+func movesData(shape, perm []int) bool {
+	if len(perm) != len(shape) {
+		return true
+	}
+	last := -1
+	for _, p := range perm {
+		if p < 0 || p >= len(shape) {
+			return true
+		}
+		if shape[p] == 1 {
+			continue
+		}
+		if p < last {
+			return true
+		}
+		last = p
+	}
+	return false
 }
 
 type codegen struct {
