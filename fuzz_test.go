@@ -25,7 +25,7 @@ import (
 // execution must stay in the milliseconds.
 const fuzzSeedLimit = 128 << 10
 
-func addFuzzSeeds(f *testing.F) {
+func addFuzzSeeds(f *testing.F, withSeed bool) {
 	crafted, err := filepath.Glob(filepath.Join("models", "tflite", "testdata", "crafted", "*.tflite"))
 	if err != nil || len(crafted) == 0 {
 		f.Fatalf("no crafted seed models (%v)", err)
@@ -46,7 +46,11 @@ func addFuzzSeeds(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(data)
+		if withSeed {
+			f.Add(data, uint64(1))
+		} else {
+			f.Add(data)
+		}
 	}
 }
 
@@ -83,7 +87,7 @@ func smallEnough(g *Graph) bool {
 //
 //	go test -run '^$' -fuzz FuzzPlanEstimate -fuzztime 10m -fuzzminimizetime 0 .
 func FuzzPlanEstimate(f *testing.F) {
-	addFuzzSeeds(f)
+	addFuzzSeeds(f, false)
 	board, err := FindBoard("stm32f746", "")
 	if err != nil {
 		f.Fatal(err)
@@ -121,12 +125,12 @@ func FuzzPlanEstimate(f *testing.F) {
 }
 
 // FuzzRun: parse → plan → compile → run the generated kernels under wazero for
-// every kernel style, beside the reference executor; a successful run must be
-// bit-exact.
+// every kernel style, beside the reference executor, on the random input that
+// seed draws; a successful run must be bit-exact.
 //
 //	go test -run '^$' -fuzz FuzzRun -fuzztime 10m -fuzzminimizetime 0 .
 func FuzzRun(f *testing.F) {
-	addFuzzSeeds(f)
+	addFuzzSeeds(f, true)
 	ctx := context.Background()
 	var (
 		once   sync.Once
@@ -138,7 +142,7 @@ func FuzzRun(f *testing.F) {
 			runner.Close(ctx)
 		}
 	})
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Fuzz(func(t *testing.T, data []byte, seed uint64) {
 		g, err := tflite.Parse(data, "fuzz")
 		if err != nil || !smallEnough(g) {
 			return
@@ -148,7 +152,7 @@ func FuzzRun(f *testing.F) {
 			t.Fatal(rerr)
 		}
 		for _, s := range Styles() {
-			rep, err := Run(ctx, g, RunOptions{Style: s, Runner: runner, Verify: true})
+			rep, err := Run(ctx, g, RunOptions{Style: s, Runner: runner, Verify: true, Seed: seed})
 			oneLineErr(t, "run "+s.String(), err)
 			if err == nil && !rep.BitExact {
 				t.Fatalf("style %s: kernels and reference executor disagree", s)

@@ -27,10 +27,10 @@ type RunOptions struct {
 	Plan PlanOptions
 	// Verify adds the shadow-ownership check on every activation access.
 	Verify bool
-	// Input is the raw input tensor (the model's input element type, NHWC);
-	// nil draws one from Seed.
-	Input []byte
-	Seed  uint64
+	// Inputs are the raw input tensors, one per model input in order (each
+	// in its input's element type, NHWC); empty draws them from Seed.
+	Inputs [][]byte
+	Seed   uint64
 	// WeightSeed seeds the synthetic weights of models that have none (zoo, JSON).
 	WeightSeed int64
 	// CacheDir keeps wazero's compiled code across processes ("" = in memory
@@ -44,28 +44,33 @@ type RunOptions struct {
 
 // RunReport is the result of `mcusim run`.
 type RunReport struct {
-	Model         string            `json:"model"`
-	Style         Style             `json:"engine"`
-	Planner       string            `json:"planner"`
-	Schedule      string            `json:"schedule"`
-	PlanNote      string            `json:"plan_note,omitempty"`
-	Patch         *PatchInfo        `json:"patch,omitempty"`
-	PeakSRAM      int               `json:"peak_sram_bytes"`
-	Arena         int               `json:"arena_bytes"`
-	Verify        bool              `json:"verify"`
-	BitExact      bool              `json:"bit_exact"`
-	Clobbers      []string          `json:"clobbers"`
-	Blocks        int               `json:"blocks"`
-	BlocksExec    uint64            `json:"blocks_executed"`
-	Bytes         mem.RegionTraffic `json:"bytes"`
-	OutputDType   string            `json:"output_dtype"`
-	Output        []int64           `json:"output"`
-	Argmax        int               `json:"argmax"`
-	MACs          int64             `json:"macs"`
-	WallMS        float64           `json:"wall_ms"` // host (simulator) wall time of the run
-	CompileMS     float64           `json:"compile_ms"`
-	MMACPerSecond float64           `json:"mmac_per_s"` // host (simulator) speed
-	WasmBytes     int               `json:"wasm_bytes"`
+	Model       string            `json:"model"`
+	Style       Style             `json:"engine"`
+	Planner     string            `json:"planner"`
+	Schedule    string            `json:"schedule"`
+	PlanNote    string            `json:"plan_note,omitempty"`
+	Patch       *PatchInfo        `json:"patch,omitempty"`
+	PeakSRAM    int               `json:"peak_sram_bytes"`
+	Arena       int               `json:"arena_bytes"`
+	Verify      bool              `json:"verify"`
+	BitExact    bool              `json:"bit_exact"`
+	Clobbers    []string          `json:"clobbers"`
+	Blocks      int               `json:"blocks"`
+	BlocksExec  uint64            `json:"blocks_executed"`
+	Bytes       mem.RegionTraffic `json:"bytes"`
+	OutputDType string            `json:"output_dtype"`
+	Output      []int64           `json:"output"`
+	Argmax      int               `json:"argmax"`
+	// Outputs are every model output in the model's own element type (a
+	// float output of a final DEQUANTIZE as floats, with the integer tensor
+	// it was computed from); Output, OutputDType and Argmax above are the
+	// integer tensor of the first output.
+	Outputs       []TensorOutput `json:"outputs"`
+	MACs          int64          `json:"macs"`
+	WallMS        float64        `json:"wall_ms"` // host (simulator) wall time of the run
+	CompileMS     float64        `json:"compile_ms"`
+	MMACPerSecond float64        `json:"mmac_per_s"` // host (simulator) speed
+	WasmBytes     int            `json:"wasm_bytes"`
 }
 
 // Run generates the kernels of a model for a plan, runs them under wazero, and
@@ -87,7 +92,7 @@ func Run(ctx context.Context, g *Graph, opt RunOptions) (*RunReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := models.Inputs(g, opt.Input, opt.Seed)
+	inputs, err := models.Inputs(g, opt.Inputs, opt.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -147,11 +152,42 @@ func Run(ctx context.Context, g *Graph, opt RunOptions) (*RunReport, error) {
 		if !bytes.Equal(out, want.out[i]) {
 			rep.BitExact = false
 		}
+		rep.Outputs = append(rep.Outputs, tensorOutput(g, s.Boundary, out))
+		if s.Tensor != s.Boundary {
+			q := tensorOutput(g, s.Tensor, res.Outputs[i])
+			rep.Outputs[i].Quantized = &q
+		}
 	}
 	t := g.Tensors[comp.Outputs[0].Tensor]
 	rep.OutputDType = t.DType.String()
 	rep.Output, rep.Argmax = models.DecodeInts(t.DType, res.Outputs[0])
 	return rep, nil
+}
+
+// TensorOutput is one output tensor of a run in its own element type.
+type TensorOutput struct {
+	Name  string `json:"name"`
+	DType string `json:"dtype"`
+	Shape []int  `json:"shape"`
+	// Ints holds an integer tensor's values, Floats a float32 tensor's.
+	Ints   []int64   `json:"ints,omitempty"`
+	Floats []float64 `json:"floats,omitempty"`
+	Argmax int       `json:"argmax"`
+	// Quantized is the integer tensor that a folded DEQUANTIZE turned into
+	// this float output (what the kernels computed), or nil.
+	Quantized *TensorOutput `json:"quantized,omitempty"`
+	raw       []byte
+}
+
+func tensorOutput(g *Graph, ti int, b []byte) TensorOutput {
+	t := g.Tensors[ti]
+	o := TensorOutput{Name: t.Name, DType: t.DType.String(), Shape: t.Shape, raw: b}
+	if t.DType == models.Float32 {
+		o.Floats, o.Argmax = models.DecodeFloats(b)
+	} else {
+		o.Ints, o.Argmax = models.DecodeInts(t.DType, b)
+	}
+	return o
 }
 
 // ReadInput reads a raw input tensor file (run's --input): a regular file of at

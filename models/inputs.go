@@ -8,23 +8,23 @@ import (
 )
 
 // Inputs returns the input tensors of a run, as raw bytes in each input's own
-// element type (NHWC): given for the first input when not nil (the CLI's
-// --input), otherwise random ones from seed — uniform over the quantized range,
-// mapped back to float for a float input so that the folded QUANTIZE sees
-// exactly representable values.
-func Inputs(g *Graph, given []byte, seed uint64) ([][]byte, error) {
-	if len(g.Inputs) != 1 && given != nil {
-		return nil, fmt.Errorf("--input takes one tensor; model %s has %d inputs", g.Name, len(g.Inputs))
+// element type (NHWC): given holds one tensor per graph input in the order of
+// Graph.Inputs (the CLI's --input files); when given is empty, random ones are
+// drawn from seed — uniform over the quantized range, mapped back to float for
+// a float input so that the folded QUANTIZE sees exactly representable values.
+func Inputs(g *Graph, given [][]byte, seed uint64) ([][]byte, error) {
+	if len(given) != 0 && len(given) != len(g.Inputs) {
+		return nil, fmt.Errorf("%d input tensors given; model %s has %d inputs (one --input file per input, in order)", len(given), g.Name, len(g.Inputs))
 	}
 	var ins [][]byte
 	rng := rand.New(rand.NewPCG(seed, 0x6d637573696d))
 	for k, ti := range g.Inputs {
 		t := g.Tensors[ti]
-		if k == 0 && given != nil {
-			if len(given) != t.Bytes() {
-				return nil, fmt.Errorf("--input has %d bytes; model %s takes %s %s = %d bytes", len(given), g.Name, t.DType, ShapeString(t.Shape), t.Bytes())
+		if len(given) != 0 {
+			if len(given[k]) != t.Bytes() {
+				return nil, fmt.Errorf("input %d (%s) has %d bytes; model %s takes %s %s = %d bytes", k, t.Name, len(given[k]), g.Name, t.DType, ShapeString(t.Shape), t.Bytes())
 			}
-			ins = append(ins, given)
+			ins = append(ins, given[k])
 			continue
 		}
 		b := make([]byte, t.Bytes())
@@ -92,6 +92,20 @@ func DecodeInts(dt DType, b []byte) ([]int64, int) {
 	best := 0
 	for i, v := range out {
 		if v > out[best] {
+			best = i
+		}
+	}
+	return out, best
+}
+
+// DecodeFloats reads float32 tensor bytes (little-endian) and returns the
+// values with the index of the largest (the first on ties).
+func DecodeFloats(b []byte) ([]float64, int) {
+	out := make([]float64, len(b)/4)
+	best := 0
+	for i := range out {
+		out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])))
+		if out[i] > out[best] {
 			best = i
 		}
 	}
