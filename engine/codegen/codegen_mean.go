@@ -17,14 +17,16 @@ type meanPlan struct {
 	dims, strides [4]int
 	reduced       [4]bool
 	count         int32
-	mode          int // 0 TFLite's 4-D keep-dims special case, 1 same quantization, 2 requantized
+	mode          int // 0 TFLite's 4-D keep-dims special case, 2 QuantizedMeanOrSum
 	mult, shift   int32
 	inZP, outZP   int32
 	lo, hi        int32
 }
 
-// prepareMean derives TFLite's int8 MEAN (reduce.cc; the three cases of
-// refMean) and the input strides through a folded TRANSPOSE or RESHAPE.
+// prepareMean derives TF Lite Micro's int8 MEAN (reduce_common.cc
+// EvalIntegerMean; the two cases of ref's refMean, bit-exact with it) and the
+// input strides through a folded TRANSPOSE or RESHAPE. Equal input and output
+// quantization take the QuantizedMeanOrSum path too, as current TFLM does.
 func (cg *codegen) prepareMean(s *plan.Step) (stepKernel, error) {
 	g, op := cg.g, s.Op
 	in, out := g.In(op, 0), g.Out(op, 0)
@@ -73,8 +75,6 @@ func (cg *codegen) prepareMean(s *plan.Step) (stepKernel, error) {
 	switch {
 	case op.KeepDims && rank == 4 && slices.Equal(axes, []int{1, 2}):
 		mp.mode, mp.mult, mp.shift = 0, m, int32(sh)
-	case iq.Same(oq):
-		mp.mode = 1
 	default:
 		mm, ms := models.MeanMultiplier(m, sh, int64(count))
 		mp.mode, mp.mult, mp.shift = 2, mm, int32(ms)
@@ -180,11 +180,6 @@ func (cg *codegen) genMean(i int, k *stepKernel, f *kfn) {
 				f.c.I32Add()
 				f.c.LocalSet(acc)
 				f.clamp(acc, mp.lo, mp.hi)
-			case 1: // truncating division of the raw sum
-				f.c.LocalGet(acc)
-				f.c.I32Const(mp.count)
-				f.c.I32DivS()
-				f.c.LocalSet(acc)
 			default: // (sum − zp_in·count) requantized with 1/count folded in, + zp
 				f.c.LocalGet(acc)
 				f.c.I32Const(mp.inZP * mp.count)

@@ -38,7 +38,7 @@ import (
 //	PAD                      internal/reference/pad.h PadImpl, padding with the output zero point
 //	AVERAGE_POOL_2D          internal/reference/integer_ops/pooling.h AveragePool
 //	MAX_POOL_2D              internal/reference/integer_ops/pooling.h MaxPool
-//	MEAN                     reduce.cc EvalMeanReferenceOps (integer_ops/mean.h, reduce.h)
+//	MEAN                     tflite-micro reduce_common.cc EvalIntegerMean (integer_ops/mean.h, reduce.h)
 //	SOFTMAX                  internal/reference/softmax.h Softmax (gemmlowp fixed point)
 //	CONCATENATION            internal/reference/concatenation.h (WithScaling when quantization differs)
 //	RESIZE_NEAREST_NEIGHBOR  internal/reference/resize_nearest_neighbor.h
@@ -53,6 +53,25 @@ import (
 // Graph.Validate; it returns an error for operand types or shapes the kernels
 // do not handle (Int4 tensors in particular: int4 execution is not supported).
 func Reference(g *models.Graph, inputs [][]byte) ([][]byte, error) {
+	return ReferenceWith(g, inputs, Semantics{})
+}
+
+// Semantics selects, where TensorFlow Lite versions disagree, which one the
+// reference follows. The zero value is current TF Lite Micro, what runs on an
+// MCU and what the generated kernels follow (RATIONALE.md, "Which TFLite").
+type Semantics struct {
+	// MeanTFLite29 runs MEAN as desktop TFLite 2.9's reference kernel (and TF
+	// Lite Micro before its April 2023 change) does: input and output with
+	// equal quantization take a truncating division of the raw sum
+	// (reference_ops::Mean), and the other non-4-D cases the float path of
+	// the old QuantizedMeanOrSum (round(mean·s_in/s_out − zp_in·s_in/s_out)
+	// + zp_out in float32). The TFLite oracle test uses it to reproduce the
+	// interpreter it compares with; no kernel style runs it.
+	MeanTFLite29 bool
+}
+
+// ReferenceWith is Reference under the given semantics.
+func ReferenceWith(g *models.Graph, inputs [][]byte, sem Semantics) ([][]byte, error) {
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("reference: %v", err)
 	}
@@ -72,7 +91,7 @@ func Reference(g *models.Graph, inputs [][]byte) ([][]byte, error) {
 		bufs[ti] = slices.Clone(inputs[i])
 	}
 	for oi, op := range g.Ops {
-		r := &opRun{g: g, op: op, bufs: bufs}
+		r := &opRun{g: g, op: op, bufs: bufs, sem: sem}
 		err := r.prepare()
 		if err == nil {
 			err = runOp(r)
@@ -96,7 +115,12 @@ func Reference(g *models.Graph, inputs [][]byte) ([][]byte, error) {
 // (constants are read from Tensor.Data when nil), and its output is stored
 // there. Code generation runs host operators and boundary conversions with it.
 func RunOp(g *models.Graph, op *models.Op, bufs [][]byte) error {
-	r := &opRun{g: g, op: op, bufs: bufs}
+	return RunOpWith(g, op, bufs, Semantics{})
+}
+
+// RunOpWith is RunOp under the given semantics.
+func RunOpWith(g *models.Graph, op *models.Op, bufs [][]byte, sem Semantics) error {
+	r := &opRun{g: g, op: op, bufs: bufs, sem: sem}
 	if err := r.prepare(); err != nil {
 		return err
 	}
@@ -148,6 +172,7 @@ type opRun struct {
 	g    *models.Graph
 	op   *models.Op
 	bufs [][]byte
+	sem  Semantics
 }
 
 // prepare checks that every input has its bytes (binding constant tensors to

@@ -2,6 +2,7 @@ package ref
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"mcusim/models"
@@ -133,21 +134,25 @@ func refMaxPool(r *opRun) error {
 	return nil
 }
 
-// refMean is TFLite's quantized MEAN as its reference kernel dispatches it
-// (tensorflow/lite/kernels/reduce.cc EvalMeanReferenceOps; tflite-micro's
-// reduce_common.cc EvalIntegerMean has the same three cases), with
-// multiplier/shift = QuantizeMultiplier(double(s_in)/double(s_out)):
+// refMean is the quantized MEAN of TF Lite Micro's reference kernel
+// (tflite-micro reduce_common.cc EvalIntegerMean, after the April 2023 change
+// that dropped the same-quantization shortcut), with multiplier/shift =
+// QuantizeMultiplier(double(s_in)/double(s_out)):
 //
 //  1. keep_dims, a rank-4 input and axes exactly {1, 2}:
 //     reference/integer_ops/mean.h Mean — per (batch, channel) the sum of
 //     (q − zp_in), MultiplyByQuantizedMultiplier, then a rounding division by
 //     the element count (models.RoundedDivide), plus zp_out, clamped;
-//  2. otherwise, input and output with the same scale and zero point:
-//     reference/reduce.h Mean — the int32 sum of the raw values divided by the
-//     count with C's truncating division;
-//  3. otherwise: reference/reduce.h QuantizedMeanOrSum — the sum minus
+//  2. otherwise: reference/reduce.h QuantizedMeanOrSum — the sum minus
 //     zp_in·count, MultiplyByQuantizedMultiplier with the multiplier rescaled
-//     by 1/count (models.MeanMultiplier), plus zp_out, clamped.
+//     by 1/count (models.MeanMultiplier), plus zp_out, clamped; also when input
+//     and output quantization are equal.
+//
+// Under Semantics.MeanTFLite29 case 2 is desktop TFLite 2.9's instead
+// (tensorflow/lite/kernels/reduce.cc EvalMean, reference path): equal
+// quantization takes reference/reduce.h Mean, the int32 sum of the raw values
+// divided by the count with C's truncating division; other quantization the
+// float QuantizedMeanOrSum of that version.
 func refMean(r *opRun) error {
 	in, ib := r.in(0)
 	out, ob := r.out()
@@ -217,9 +222,22 @@ func refMean(r *opRun) error {
 			acc = models.MultiplyByQuantizedMultiplier(acc, mult, shift)
 			res[i] = clamp(models.RoundedDivide(acc, n)+oq.ZP, qmin, qmax)
 		}
-	case iq.Same(oq):
+	case r.sem.MeanTFLite29 && iq.Same(oq):
 		for i, acc := range sum {
 			res[i] = acc / n
+		}
+	case r.sem.MeanTFLite29:
+		// reduce.h QuantizedMeanOrSum (TFLite 2.9): in float32,
+		// scale = s_in/s_out, bias = −zp_in·scale, result =
+		// round(sum/count·scale + bias) + zp_out, clamped (TfLiteRound rounds
+		// halves away from zero).
+		scale := iq.Scale / oq.Scale
+		bias := -float32(iq.ZP) * scale
+		for i, acc := range sum {
+			mean := float32(acc) / float32(count)
+			v := float32(math.Round(float64(mean*scale+bias))) + float32(oq.ZP)
+			v = min(max(v, float32(qmin)), float32(qmax))
+			res[i] = int32(v)
 		}
 	default:
 		m, s := models.MeanMultiplier(mult, shift, count)

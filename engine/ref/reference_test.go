@@ -115,10 +115,16 @@ type refCase struct {
 
 func runRefCases(t *testing.T, cases []refCase) {
 	t.Helper()
+	runRefCasesWith(t, ref.Semantics{}, cases)
+}
+
+// runRefCasesWith runs cases under the given semantics.
+func runRefCasesWith(t *testing.T, sem ref.Semantics, cases []refCase) {
+	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			g := c.build()
-			outs, err := ref.Reference(g, c.inputs)
+			outs, err := ref.ReferenceWith(g, c.inputs, sem)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -348,18 +354,44 @@ func TestReferenceMean(t *testing.T) {
 		// (6 + 2)/4 = 2, + zp 1 → 3 (a float mean would give 1.375 → 1 → 2).
 		{"4d-keepdims", mean([]int{1, 2, 2, 1}, []int{1, 1, 1, 1}, []int{1, 2}, true, q(1, 0), q(2, 1)),
 			[][]byte{i8s(1, 2, 3, 5)}, []int{3}},
-		// reduce.h Mean, same quantization: raw sums −501 and −7 over 4 truncate
-		// to −125 and −1 (average pooling would give −2 for the latter).
-		{"same-quant", mean([]int{1, 2, 2, 2}, []int{1, 2}, []int{1, 2}, false, q(0.1, -128), q(0.1, -128)),
+		// Current TFLM, same quantization, QuantizedMeanOrSum: centred sums 11
+		// and 505; multiplier 1 = (2³⁰, 1) rescaled by 1/4 → (2³⁰, −1); SRDHM 6
+		// and 253, RDBPOT by 1 → 3 and 127 (126.5 away from zero), − 128 → −125, −1.
+		{"same-quant TFLM", mean([]int{1, 2, 2, 2}, []int{1, 2}, []int{1, 2}, false, q(0.1, -128), q(0.1, -128)),
 			[][]byte{i8s(-128, -1, -127, -2, -126, -2, -120, -2)}, []int{-125, -1}},
+		// Where TFLM and TFLite 2.9 differ: −1, −2, −2, −2 with zero point 0
+		// sum to −7: SRDHM(−7, 2³⁰) = −3 (the nudge 1−2³⁰ rounds −3.5 up),
+		// RDBPOT(−3, 1) = −2 (−1.5 away from zero); TFLite 2.9 gives −1 below.
+		{"same-quant rounds (TFLM)", mean([]int{1, 2, 2, 1}, []int{1, 1}, []int{1, 2}, false, q(0.1, 0), q(0.1, 0)),
+			[][]byte{i8s(-1, -2, -2, -2)}, []int{-2}},
 		// reduce.h QuantizedMeanOrSum: sum −477 − 4·(−128) = 35; multiplier 0.5
 		// = (2³⁰, 0) rescaled by 1/4: (2³⁰, −2); SRDHM 17.5 → 18, RDBPOT(18, 2)
 		// = 4.5 → 5, + zp −128 → −123.
 		{"requantized", mean([]int{1, 2, 2, 1}, []int{1, 1}, []int{1, 2}, false, q(1, -128), q(2, -128)),
 			[][]byte{i8s(-128, -126, -124, -99)}, []int{-123}},
+		// One axis, keep_dims, same quantization, TFLM: multiplier (2³⁰, 1)
+		// rescaled by 1/3 → (⌊2³¹/3⌋, 0); SRDHM gives 2 (5/3 ≈ 1.67) and −1
+		// (−4/3 ≈ −1.33).
+		{"one-axis TFLM", mean([]int{1, 1, 3, 2}, []int{1, 1, 1, 2}, []int{2}, true, q(1, 0), q(1, 0)),
+			[][]byte{i8s(1, -1, 2, -1, 2, -2)}, []int{2, -1}},
+	})
+	// Desktop TFLite 2.9 (and TFLM before April 2023), which the TFLite
+	// oracle test reproduces.
+	runRefCasesWith(t, ref.Semantics{MeanTFLite29: true}, []refCase{
+		// reduce.h Mean, same quantization: raw sums −501 and −7 over 4 truncate
+		// to −125 and −1 (average pooling would give −2 for the latter).
+		{"same-quant", mean([]int{1, 2, 2, 2}, []int{1, 2}, []int{1, 2}, false, q(0.1, -128), q(0.1, -128)),
+			[][]byte{i8s(-128, -1, -127, -2, -126, -2, -120, -2)}, []int{-125, -1}},
+		{"same-quant truncates (TFLite 2.9)", mean([]int{1, 2, 2, 1}, []int{1, 1}, []int{1, 2}, false, q(0.1, 0), q(0.1, 0)),
+			[][]byte{i8s(-1, -2, -2, -2)}, []int{-1}},
 		// One axis, keep_dims, same quantization (the TinyEngine exports).
 		{"one-axis", mean([]int{1, 1, 3, 2}, []int{1, 1, 1, 2}, []int{2}, true, q(1, 0), q(1, 0)),
 			[][]byte{i8s(1, -1, 2, -1, 2, -2)}, []int{1, -1}},
+		// The float QuantizedMeanOrSum of TFLite 2.9: sum −477, mean −119.25,
+		// scale 0.5, bias 64: −59.625 + 64 = 4.375 → 4, − 128 → −124 (the
+		// integer path gives −123 above).
+		{"requantized float (TFLite 2.9)", mean([]int{1, 2, 2, 1}, []int{1, 1}, []int{1, 2}, false, q(1, -128), q(2, -128)),
+			[][]byte{i8s(-128, -126, -124, -99)}, []int{-124}},
 	})
 }
 
