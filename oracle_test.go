@@ -16,8 +16,8 @@ import (
 	"testing"
 
 	"mcusim/engine/ref"
-	"mcusim/models"
 	"mcusim/internal/datatest"
+	"mcusim/models"
 	"mcusim/sim/wasmrun"
 )
 

@@ -404,6 +404,24 @@ func (g *Graph) validateOp(op *Op) error {
 		if g.In(op, 0).Elements()%w.Dim(1) != 0 {
 			return fmt.Errorf("input of %d elements is not a multiple of the weights' %d inputs", g.In(op, 0).Elements(), w.Dim(1))
 		}
+	case Mean:
+		// The output must hold what the reduction leaves (a repeated axis
+		// reduces once); the kernels and planners size buffers from it.
+		in, out := g.In(op, 0), g.Out(op, 0)
+		reduced := map[int]bool{}
+		n := 1
+		for _, a := range op.Axes {
+			if a < 0 || a >= len(in.Shape) {
+				return fmt.Errorf("axis %d out of range for rank %d", a, len(in.Shape))
+			}
+			if !reduced[a] {
+				reduced[a] = true
+				n *= in.Shape[a]
+			}
+		}
+		if want := in.Elements() / n; out.Elements() != want {
+			return fmt.Errorf("output %s does not hold the %d elements left by reducing %s over axes %v", ShapeString(out.Shape), want, ShapeString(in.Shape), op.Axes)
+		}
 	}
 	return nil
 }
