@@ -22,7 +22,7 @@ func Inputs(g *Graph, given [][]byte, seed uint64) ([][]byte, error) {
 		t := g.Tensors[ti]
 		if len(given) != 0 {
 			if len(given[k]) != t.Bytes() {
-				return nil, fmt.Errorf("input %d (%s) has %d bytes; model %s takes %s %s = %d bytes", k, t.Name, len(given[k]), g.Name, t.DType, ShapeString(t.Shape), t.Bytes())
+				return nil, fmt.Errorf("--input has %d bytes for input %d (%s); model %s takes %s %s = %d bytes", len(given[k]), k, t.Name, g.Name, t.DType, ShapeString(t.Shape), t.Bytes())
 			}
 			ins = append(ins, given[k])
 			continue
