@@ -322,7 +322,11 @@ func (im *importer) tensor(i int, t table) (*models.Tensor, error) {
 	if !ok {
 		return nil, fail("element type %s is not supported", tensorTypeName(typ))
 	}
-	ts := &models.Tensor{Name: name, Shape: shape, DType: dt}
+	// The graph keeps the name with control characters (line breaks, NULs)
+	// replaced: it appears in messages and tables downstream, which must stay
+	// on one line (FuzzRun found errors split by such names). Errors above
+	// quote the raw name.
+	ts := &models.Tensor{Name: oneLine(name), Shape: shape, DType: dt}
 
 	bi, err := t.u32(tensorBuffer, 0)
 	if err != nil {

@@ -12,10 +12,8 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -201,18 +199,6 @@ func (r *Runner) hostModule(ctx context.Context) error {
 
 // explain turns a trap into an error naming the operator; a failed ownership
 // check becomes a ClobberError.
-// oneLine replaces the control characters that names read from a model file
-// may hold, so that an error stays on one line (FuzzRun found a clobber
-// message broken by a NUL-laden tensor name).
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-}
-
 func (r *Runner) explain(c *codegen.Compiled, mem api.Memory, err error) error {
 	rec, _ := mem.Read(c.Layout.Trap, 32)
 	u := func(off int) int { return int(int32(binary.LittleEndian.Uint32(rec[off:]))) }
@@ -227,7 +213,7 @@ func (r *Runner) explain(c *codegen.Compiled, mem api.Memory, err error) error {
 	}
 	op := "the driver"
 	if step >= 0 && step < len(c.StepName) {
-		op = oneLine(c.StepName[step])
+		op = c.StepName[step]
 	}
 	if c.Verify && (u(8) != 0 || u(12) != 0) {
 		name := func(tag int) string {
@@ -237,7 +223,7 @@ func (r *Runner) explain(c *codegen.Compiled, mem api.Memory, err error) error {
 			case tag == 0xffff:
 				return "nothing (outside the arena)"
 			case tag-1 < len(c.Buffers):
-				return fmt.Sprintf("buffer %d (%s)", tag-1, oneLine(c.Buffers[tag-1]))
+				return fmt.Sprintf("buffer %d (%s)", tag-1, c.Buffers[tag-1])
 			}
 			return fmt.Sprintf("tag %d", tag)
 		}
