@@ -80,6 +80,23 @@ type LoadOptions struct {
 	Bits int
 }
 
+// BitWidth says, for an MCUNet JSON config, the bit width LoadModelWith builds
+// it with and why ("--bits" or the file-name rule); ok is false for the other
+// model sources, whose files carry their element types.
+func BitWidth(spec string, opt LoadOptions) (bits int, why string, ok bool) {
+	if strings.ToLower(filepath.Ext(spec)) != ".json" {
+		return 0, "", false
+	}
+	if opt.Bits != 0 {
+		return opt.Bits, "set with --bits", true
+	}
+	bits = mcunetjson.DefaultBits(spec)
+	if bits == 4 {
+		return 4, `the file name contains "int4"; --bits 8 overrides`, true
+	}
+	return 8, `the default for a name without "int4"; --bits 4 overrides`, true
+}
+
 // LoadModelWith is LoadModel with options.
 func LoadModelWith(spec string, opt LoadOptions) (*Graph, error) {
 	ext := strings.ToLower(filepath.Ext(spec))

@@ -3,11 +3,14 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"mcusim/internal/datatest"
 )
 
 // crafted is a hand-built model of models/tflite/testdata/crafted (kept equal
@@ -79,5 +82,31 @@ func TestBadInputs(t *testing.T) {
 	// The limit of the planner can be raised: the same model plans with 64 MiB.
 	if code, _, errOut := runCLI("memory", "--model", crafted("too_large.tflite"), "--arena-limit", "64"); code != 0 {
 		t.Errorf("memory --arena-limit 64: exit %d: %s", code, errOut)
+	}
+}
+
+// TestBits: an MCUNet JSON model's bit width is printed with its reason, and
+// --bits overrides the file-name rule.
+func TestBits(t *testing.T) {
+	p := datatest.Require(t, "mcunet", "mcunet-256kb-1mb-int4_imagenet.json")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"memory", "--model", p}, `bits      4 (MCUNet JSON has no bit-width field: the file name contains "int4"`},
+		{[]string{"memory", "--model", p, "--bits", "8"}, "bits      8 (MCUNet JSON has no bit-width field: set with --bits)"},
+	} {
+		code, out, errOut := runCLI(c.args...)
+		if code != 0 || !strings.Contains(out, c.want) {
+			t.Errorf("%v: exit %d (%s), output lacks %q:\n%s", c.args, code, errOut, c.want, out)
+		}
+	}
+	if code, _, errOut := runCLI("memory", "--model", p, "--bits", "5"); code != 2 || !strings.Contains(errOut, "--bits must be 8 or 4") {
+		t.Errorf("--bits 5: exit %d, %q", code, errOut)
+	}
+	code, out, _ := runCLI("memory", "--model", p, "--json")
+	var m map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &m) != nil || m["bits"] != 4.0 {
+		t.Errorf("memory --json: exit %d, bits %v", code, m["bits"])
 	}
 }

@@ -17,6 +17,7 @@ type planFlags struct {
 	auto, json                   bool
 	arenaLimit                   int // MiB, 0 = the planner's default
 	bits                         int
+	bitsLine                     string // for an MCUNet JSON model: its bit width and why
 }
 
 func (f *planFlags) register(fs *flag.FlagSet) {
@@ -43,7 +44,11 @@ func (f *planFlags) load() (*mcusim.Graph, mcusim.PlanOptions, error) {
 		return nil, opt, usagef("--arena-limit must be between 0 (default) and 1048576 MiB, got %d", f.arenaLimit)
 	}
 	opt.ArenaLimit = f.arenaLimit << 20
-	g, err := mcusim.LoadModelWith(f.model, mcusim.LoadOptions{Bits: f.bits})
+	lo := mcusim.LoadOptions{Bits: f.bits}
+	if bits, why, ok := mcusim.BitWidth(f.model, lo); ok {
+		f.bitsLine = fmt.Sprintf("bits      %d (MCUNet JSON has no bit-width field: %s)\n", bits, why)
+	}
+	g, err := mcusim.LoadModelWith(f.model, lo)
 	return g, opt, err
 }
 
@@ -71,6 +76,8 @@ func (f *boardFlags) check(required bool) error {
 // memoryReport is the JSON of `mcusim memory`.
 type memoryReport struct {
 	*mcusim.Plan
+	// Bits is the bit width an MCUNet JSON model was built with (0 otherwise).
+	Bits int               `json:"bits,omitempty"`
 	Fits *bool             `json:"fits,omitempty"`
 	Fit  *mcusim.FitReport `json:"fit,omitempty"`
 }
@@ -96,6 +103,9 @@ func cmdMemory(args []string, out, errw io.Writer) error {
 		return err
 	}
 	rep := memoryReport{Plan: plan}
+	if bits, _, ok := mcusim.BitWidth(f.model, mcusim.LoadOptions{Bits: f.bits}); ok {
+		rep.Bits = bits
+	}
 	if bf.board != "" {
 		b, err := mcusim.FindBoard(bf.board, bf.boards)
 		if err != nil {
@@ -107,15 +117,16 @@ func cmdMemory(args []string, out, errw io.Writer) error {
 	if f.json {
 		return writeJSON(out, rep)
 	}
-	printPlan(out, rep)
+	printPlan(out, rep, f.bitsLine)
 	return nil
 }
 
 func kib(b int) string { return fmt.Sprintf("%.1f KiB", float64(b)/1024) }
 
-func printPlan(out io.Writer, rep memoryReport) {
+func printPlan(out io.Writer, rep memoryReport, bitsLine string) {
 	p := rep.Plan
 	fmt.Fprintf(out, "model     %s  (%.2fM MACs, %.3fM params)\n", p.Model, float64(p.MACs)/1e6, float64(p.Params)/1e6)
+	fmt.Fprint(out, bitsLine)
 	fmt.Fprintf(out, "planner   %s, %s-based\n", p.Planner, p.Schedule)
 	if pi := p.Patch; pi != nil {
 		blk := "-"

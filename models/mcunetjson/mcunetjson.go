@@ -143,6 +143,15 @@ func ParseSpec(data []byte, name string, opts Options) (models.MBNetSpec, error)
 	return spec, nil
 }
 
+// DefaultBits is the bit width Options.Bits = 0 picks for a config file: 4 when
+// its name contains "int4" (the MCUNet model server's naming), else 8.
+func DefaultBits(name string) int {
+	if strings.Contains(strings.ToLower(fileLabel(name)), "int4") {
+		return 4
+	}
+	return 8
+}
+
 func fileLabel(name string) string {
 	if name == "" {
 		return "<input>"
@@ -168,10 +177,7 @@ func (p *parser) parse(data []byte, name string, opts Options) (models.MBNetSpec
 	var spec models.MBNetSpec
 	switch opts.Bits {
 	case 0:
-		spec.Bits = 8
-		if strings.Contains(strings.ToLower(fileLabel(name)), "int4") {
-			spec.Bits = 4
-		}
+		spec.Bits = DefaultBits(name)
 	case 4, 8:
 		spec.Bits = opts.Bits
 	default:
