@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -233,5 +234,10 @@ func (r *Runner) explain(c *codegen.Compiled, mem api.Memory, err error) error {
 		}
 		return &ClobberError{Operator: op, Access: access, Address: u(4), Want: name(u(8)), Found: name(u(12))}
 	}
-	return fmt.Errorf("%s trapped: %v", op, err)
+	// wazero appends its stack trace on further lines; the first line says
+	// what failed (a host operator's own error, a trap), and errors stay on
+	// one line (FuzzRun: a host SOFTMAX refusing a float32 output).
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	msg = strings.TrimSuffix(msg, " (recovered by wazero)")
+	return fmt.Errorf("%s trapped: %s", op, msg)
 }
