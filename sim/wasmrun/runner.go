@@ -234,10 +234,13 @@ func (r *Runner) explain(c *codegen.Compiled, mem api.Memory, err error) error {
 		}
 		return &ClobberError{Operator: op, Access: access, Address: u(4), Want: name(u(8)), Found: name(u(12))}
 	}
-	// wazero appends its stack trace on further lines; the first line says
-	// what failed (a host operator's own error, a trap), and errors stay on
-	// one line (FuzzRun: a host SOFTMAX refusing a float32 output).
-	msg, _, _ := strings.Cut(err.Error(), "\n")
-	msg = strings.TrimSuffix(msg, " (recovered by wazero)")
+	// wazero appends its stack trace (which names the generated operator
+	// function) on further lines; they are joined so that errors stay on one
+	// line (FuzzRun: a host SOFTMAX refusing a float32 output).
+	parts := strings.Split(err.Error(), "\n")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	msg := strings.Join(parts, "; ")
 	return fmt.Errorf("%s trapped: %s", op, msg)
 }
