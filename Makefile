@@ -24,6 +24,7 @@ test: tools vet
 	@# sweep that runs every model end to end skips large models under -race;
 	@# run it once more in full without the detector.
 	$(if $(RACE),$(GO) test -count=1 -run 'TestRunAllModels|TestCountMatchesRun' ./sim/wasmrun/)
+	$(if $(RACE),$(GO) test -count=1 -run 'TestTFLiteOracle' .)
 
 # Tools the tests call outside Go, installed when missing: wabt (wasm-validate)
 # from Debian, and the TFLite oracle (tools/tflite-oracle): Node.js and npm from

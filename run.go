@@ -176,12 +176,13 @@ type TensorOutput struct {
 	// Quantized is the integer tensor that a folded DEQUANTIZE turned into
 	// this float output (what the kernels computed), or nil.
 	Quantized *TensorOutput `json:"quantized,omitempty"`
-	raw       []byte
+	// Raw is the tensor's bytes (little-endian, its element type).
+	Raw []byte `json:"-"`
 }
 
 func tensorOutput(g *Graph, ti int, b []byte) TensorOutput {
 	t := g.Tensors[ti]
-	o := TensorOutput{Name: t.Name, DType: t.DType.String(), Shape: t.Shape, raw: b}
+	o := TensorOutput{Name: t.Name, DType: t.DType.String(), Shape: t.Shape, Raw: b}
 	if t.DType == models.Float32 {
 		o.Floats, o.Argmax = models.DecodeFloats(b)
 	} else {
