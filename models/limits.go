@@ -31,7 +31,7 @@ func (g *Graph) validateLimits() error {
 			return fmt.Errorf("graph %s: tensor %d (%s) has batch %d (shape %s); mcusim simulates one inference at a time: re-export the model with batch size 1",
 				g.Name, i, t.Name, t.Shape[0], ShapeString(t.Shape))
 		}
-		if e := t.Elements(); e > MaxActivationBytes || t.Bytes() > MaxActivationBytes {
+		if e := t.Elements(); e > MaxActivationBytes || e < 0 || t.Bytes() > MaxActivationBytes || t.Bytes() < 0 {
 			return fmt.Errorf("graph %s: tensor %d (%s) %s %s needs %d bytes, over mcusim's limit of %d MiB per activation tensor (models.MaxActivationBytes; no MCU has that much SRAM)",
 				g.Name, i, t.Name, t.DType, ShapeString(t.Shape), int64(e)*int64(t.DType.Bits())/8, MaxActivationBytes>>20)
 		}

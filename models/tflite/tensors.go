@@ -43,6 +43,10 @@ func (im *importer) tensor(i int, t table) (*models.Tensor, error) {
 		shape[k] = int(d)
 		if d <= 0 {
 			positive = false
+		} else if d > maxElements/elems {
+			// Checked before multiplying: the product could overflow int64
+			// (FuzzRun found two dimensions of about 2³¹).
+			return nil, fail("shape %v has more than %d elements", dims, int64(maxElements))
 		} else if elems *= d; elems > maxElements {
 			return nil, fail("shape %v has more than %d elements", dims, int64(maxElements))
 		}
