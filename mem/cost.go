@@ -37,6 +37,11 @@ type CostModel struct {
 	// access over the region assumed [ESTIMATE]).
 	ReadStall  [NumRegions]float64
 	WriteStall [NumRegions]float64
+	// ReuseBytes is, per region, the capacity of the cache that keeps the
+	// region's re-read data (the Cortex-M7 L1 D-cache in front of Flash, the
+	// data lines of an ART accelerator, a flash cache); 0 = nothing is kept
+	// and every read pays ReadStall. ReadStallReuse uses it.
+	ReuseBytes [NumRegions]int
 	// Placement names the bank each SRAM region starts in; Spans lists the
 	// banks it covers, in address order (nil for an empty region).
 	Placement Placement
@@ -151,8 +156,10 @@ func (b *Board) CostModel(clockMHz, arenaBytes, scratchBytes, inputBytes int, pl
 	}
 	flashRead, flashNote := b.flashStall(ws)
 	cm.ReadStall[RegionFlash] = flashRead
+	var reuseNote string
+	cm.ReuseBytes[RegionFlash], reuseNote = b.flashReuse()
 	cm.WriteStall[RegionFlash] = 0 // the module never writes flash
-	cm.Notes = append(cm.Notes, b.clockNote(f, ws), flashNote)
+	cm.Notes = append(cm.Notes, b.clockNote(f, ws), flashNote, reuseNote)
 
 	lay, placed, err := b.place(regions)
 	if err != nil {
@@ -228,7 +235,7 @@ func (b *Board) flashStall(ws int) (float64, string) {
 		return stall, fmt.Sprintf("flash: weights read over AXIM through the %d KiB L1 D-cache, one miss per %d-byte line (M7TRM §5.9); "+
 			"miss penalty = bus divider %g × (%g fixed bus cycles [ESTIMATE] + %g flash access(es) of %d bits × (WS+1)) = %g cycles at %d WS, "+
 			"i.e. %g + %g·WS, fitted to cortex-m.md §2 [ESTIMATE: F7 ≈10–14 at 7 WS, H7 at core/2 ≈20–30] → %.4g cycles per byte; "+
-			"every byte read is charged as a miss (re-reads of weights that stay in the D-cache are overcharged); the ART on the ITCM flash alias is not used for data",
+			"charged per miss: the reuse closed form (flash reuse below) decides which reads miss; the ART on the ITCM flash alias is not used for data",
 			b.DCacheKiB, m7LineBytes, div, m7FlashFixed, perLine, int(width*8), penalty, ws, div*(m7FlashFixed+perLine), div*perLine, stall)
 	}
 	line := accessBytes(fl.WidthBits)
@@ -250,12 +257,54 @@ func (b *Board) flashStall(ws int) (float64, string) {
 	default:
 		what := "no flash accelerator"
 		if fl.Accelerator == AccelCache {
-			what = "the flash cache holds the kernels' instructions, not streamed weights [ESTIMATE] (cortex-m.md §6: STM32U5 ICACHE on the code bus)"
+			what = "a flash cache on the code bus (cortex-m.md §6: STM32U5 ICACHE); a miss"
 		}
 		stall := float64(ws) / line
-		return stall, fmt.Sprintf("flash: %s; weights pay %d WS per %g-byte flash access (%s) = %.4g cycles per byte",
+		return stall, fmt.Sprintf("flash: %s; weights pay %d WS per %g-byte flash access (%s) = %.4g cycles per byte read that misses",
 			what, ws, line, widthSrc, stall)
 	}
+}
+
+// flashReuse is the capacity that keeps re-read Flash data, with its note.
+func (b *Board) flashReuse() (int, string) {
+	fl := b.Flash
+	const form = "; a loop that reads total bytes, unique of them distinct, re-reading a working set ws: " +
+		"unique bytes miss once, re-reads miss with probability max(0, 1 − C/ws) (all hit when ws ≤ C; " +
+		"in proportion otherwise) [ESTIMATE: a sweep larger than the cache keeps about C of its bytes]"
+	switch {
+	case b.Core == CortexM7:
+		c := b.DCacheKiB * 1024
+		return c, fmt.Sprintf("flash reuse: weights re-read from the %d KiB L1 D-cache (C = %d B, 32-byte lines, 4-way, M7TRM §5.9; cortex-m.md §2)%s", b.DCacheKiB, c, form)
+	case fl.Accelerator == AccelART:
+		c := fl.ARTDLines * fl.LineBytes
+		return c, fmt.Sprintf("flash reuse: the ART accelerator's %d data lines of %d B keep re-read weights (C = %d B, boards.toml art_d_lines × line_bytes)%s", fl.ARTDLines, fl.LineBytes, c, form)
+	case fl.Accelerator == AccelCache:
+		c := fl.CacheKiB * 1024
+		return c, fmt.Sprintf("flash reuse: the %d KiB flash cache on the code bus also serves data reads of flash addresses (C = %d B, boards.toml cache_kib) [ESTIMATE: shared with the kernels' code]%s", fl.CacheKiB, c, form)
+	}
+	return 0, "flash reuse: no cache in front of flash, every weight byte read pays the wait states"
+}
+
+// ReadStallReuse is the stall, in core cycles, of a loop that reads total
+// bytes of region r of which unique are distinct, re-reading a working set of
+// ws bytes (the closed form of flashReuse's note): every distinct byte misses
+// once; a re-read hits when ws fits the region's cache (ReuseBytes) and
+// otherwise misses with probability 1 − C/ws. With no cache every byte read
+// pays ReadStall, as a region without reuse does.
+func (cm *CostModel) ReadStallReuse(r Region, total, unique, ws float64) float64 {
+	per := cm.ReadStall[r]
+	if per == 0 || total <= 0 {
+		return 0
+	}
+	first := math.Min(math.Max(unique, 0), total)
+	miss := 1.0
+	if c := float64(cm.ReuseBytes[r]); c > 0 {
+		miss = 0
+		if ws > c {
+			miss = 1 - c/ws
+		}
+	}
+	return (first + (total-first)*miss) * per
 }
 
 // bankStall returns the extra cycles per byte read and written in bank k, for

@@ -126,7 +126,7 @@ func TestCostModelClockOnlyThroughWaitStates(t *testing.T) {
 			if cm.ClockMHz != f || cm.FlashWS != b.FlashWaitStates(f) {
 				t.Fatalf("%s at %d MHz: model says %d MHz, %d WS", b.ID, f, cm.ClockMHz, cm.FlashWS)
 			}
-			if !reflect.DeepEqual(cm.Spans, top.Spans) || cm.Placement != top.Placement || !reflect.DeepEqual(cm.WriteStall, top.WriteStall) {
+			if !reflect.DeepEqual(cm.Spans, top.Spans) || cm.Placement != top.Placement || !reflect.DeepEqual(cm.WriteStall, top.WriteStall) || cm.ReuseBytes != top.ReuseBytes {
 				t.Fatalf("%s at %d MHz: placement or writes depend on the clock", b.ID, f)
 			}
 			for _, r := range []Region{RegionArena, RegionScratch, RegionInput} {
@@ -297,5 +297,63 @@ func TestCostModelHandBuilt(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(cm.Notes, "\n"), "SRAM SRAM is not cacheable") {
 		t.Errorf("no note for the uncached bank: %q", cm.Notes)
+	}
+}
+
+// The cache-reuse closed form (ReadStallReuse): a cache larger than every
+// working set leaves only the distinct bytes' misses (zero re-read misses); a
+// 0-byte cache charges every read; in between, re-reads miss in proportion
+// 1 − C/ws; and the capacity comes from the board facts (M7 D-cache, ART data
+// lines, flash cache), never from the clock.
+func TestReadStallReuse(t *testing.T) {
+	for _, b := range shippedBoards(t) {
+		cm, err := b.CostModel(0, 0, 0, 0, Placement{})
+		if err != nil {
+			t.Fatalf("%s: %v", b.ID, err)
+		}
+		per := cm.ReadStall[RegionFlash]
+		const total, unique = 100000.0, 4000.0
+		// A cache larger than every working set: zero re-read misses.
+		big := *cm
+		big.ReuseBytes[RegionFlash] = 1 << 30
+		for _, ws := range []float64{1, 4000, 1 << 20} {
+			if got, want := big.ReadStallReuse(RegionFlash, total, unique, ws), unique*per; math.Abs(got-want) > 1e-9*want {
+				t.Errorf("%s: cache > working set %g: stall %g, want the distinct bytes' %g", b.ID, ws, got, want)
+			}
+		}
+		// A 0-byte cache: every read pays.
+		none := *cm
+		none.ReuseBytes[RegionFlash] = 0
+		for _, ws := range []float64{1, 4000, 1 << 20} {
+			if got, want := none.ReadStallReuse(RegionFlash, total, unique, ws), total*per; math.Abs(got-want) > 1e-9*want {
+				t.Errorf("%s: no cache: stall %g, want every byte's %g", b.ID, got, want)
+			}
+		}
+		// In proportion: half the working set fits → half the re-reads miss.
+		half := *cm
+		half.ReuseBytes[RegionFlash] = 1000
+		if got, want := half.ReadStallReuse(RegionFlash, total, unique, 2000), (unique+(total-unique)/2)*per; math.Abs(got-want) > 1e-9*want {
+			t.Errorf("%s: working set twice the cache: stall %g, want %g", b.ID, got, want)
+		}
+		// Unique bytes beyond the total (a step reading part of its weights)
+		// cost the total, never more.
+		if got := none.ReadStallReuse(RegionFlash, 10, 20, 20); math.Abs(got-10*per) > 1e-12 {
+			t.Errorf("%s: 10 bytes read cost %g, want %g", b.ID, got, 10*per)
+		}
+		var want int
+		switch {
+		case b.Core == CortexM7:
+			want = b.DCacheKiB * 1024
+		case b.Flash.Accelerator == AccelART:
+			want = b.Flash.ARTDLines * b.Flash.LineBytes
+		case b.Flash.Accelerator == AccelCache:
+			want = b.Flash.CacheKiB * 1024
+		}
+		if cm.ReuseBytes[RegionFlash] != want {
+			t.Errorf("%s: flash reuse capacity %d B, board facts give %d", b.ID, cm.ReuseBytes[RegionFlash], want)
+		}
+	}
+	if c := shipped(t, "stm32f746"); c.DCacheKiB != 4 {
+		t.Errorf("stm32f746 D-cache %d KiB, cortex-m.md §6 says 4", c.DCacheKiB)
 	}
 }

@@ -193,7 +193,30 @@ func (p *Pricer) charge(pl *plan.Plan, d *Demand, bytes bool, blocks []kernels.B
 	if err == nil {
 		err = st.err
 	}
+	if err == nil {
+		st.settle()
+	}
 	return st, err
+}
+
+// settle charges each step's Flash reads through the cache-reuse closed form
+// (mem.CostModel.ReadStallReuse) with the distinct bytes and the working set
+// of its kernel's loop (kernels.Reuse): what the kernel reads once misses once,
+// its re-reads hit when the working set fits the cache in front of Flash.
+func (st *pricing) settle() {
+	ex, d := st.pl.Exec, st.d
+	for i, total := range st.flash {
+		if total == 0 || i >= d.Steps {
+			continue
+		}
+		unique, ws, ok := kernels.Reuse(st.p.opt.Style, ex, i)
+		if !ok {
+			unique, ws = int(total), int(total)
+		}
+		stall := st.cm.ReadStallReuse(mem.RegionFlash, total, float64(unique), float64(ws))
+		d.Cycles[i] += stall
+		d.Stall[i] += stall
+	}
 }
 
 // pricing is one plan being priced: its demand, built block by block.
@@ -203,7 +226,10 @@ type pricing struct {
 	cm                    *mem.CostModel
 	readStall, writeStall [mem.NumRegions]float64
 	d                     *Demand
-	err                   error
+	// flash is the Flash bytes each step reads, priced per step by the
+	// cache-reuse closed form (settle) rather than per byte.
+	flash []float64
+	err   error
 }
 
 // begin starts pricing pl into d; bytes keeps the per-region traffic (the
@@ -225,8 +251,11 @@ func (p *Pricer) begin(pl *plan.Plan, d *Demand, bytes bool) (*pricing, error) {
 		}
 		p.cm, p.cmKey = cm, key
 	}
-	p.st = pricing{p: p, pl: pl, cm: p.cm, d: d}
+	p.st = pricing{p: p, pl: pl, cm: p.cm, d: d, flash: p.st.flash[:0]}
 	st := &p.st
+	for range pl.Exec.Steps {
+		st.flash = append(st.flash, 0)
+	}
 	// Stall cycles per byte by region, looked up once.
 	st.readStall, st.writeStall = p.cm.ReadStall, p.cm.WriteStall
 	d.reset(len(pl.Exec.Steps), bytes)
@@ -263,13 +292,17 @@ func (st *pricing) add(b *kernels.BlockCount) {
 		coreCyc = p.core.Cycles(&mix, isa.MemCost{})
 		pk.core[per] = coreCyc
 	}
-	var stall float64
-	for _, a := range access {
-		stall += float64(a.Read)*st.readStall[a.Region] + float64(a.Write)*st.writeStall[a.Region]
-	}
 	d := st.d
 	if step < 0 || step >= d.Steps {
 		return
+	}
+	var stall float64
+	for _, a := range access {
+		if a.Region == mem.RegionFlash {
+			st.flash[step] += float64(a.Read) * float64(count)
+			continue
+		}
+		stall += float64(a.Read)*st.readStall[a.Region] + float64(a.Write)*st.writeStall[a.Region]
 	}
 	d.Cycles[step] += (coreCyc + stall) * float64(count)
 	d.Stall[step] += stall * float64(count)
@@ -309,7 +342,9 @@ func (st *pricing) finish() (*Estimate, error) {
 		if dims != nil {
 			dims[3*i], dims[3*i+1], dims[3*i+2] = s.Out.H, s.Out.W, s.Out.C
 		}
-		c := t.Cycles[i]*cal.Factor + cal.PerOperator*float64(calls)
+		// The factor scales the core's cycles only; memory stalls come from
+		// the memory model unscaled (DESIGN.md "Cycle model").
+		c := (t.Cycles[i]-t.Stall[i])*cal.Factor + t.Stall[i] + cal.PerOperator*float64(calls)
 		share := 0.0
 		if t.Cycles[i] > 0 {
 			share = t.Stall[i] / t.Cycles[i]
@@ -320,7 +355,7 @@ func (st *pricing) finish() (*Estimate, error) {
 				MS: c / float64(cm.ClockMHz) / 1e3, StallShare: share}
 		}
 		est.Cycles += c
-		est.StallCycles += t.Stall[i] * cal.Factor
+		est.StallCycles += t.Stall[i]
 	}
 	est.LatencyMS = est.Cycles / float64(cm.ClockMHz) / 1e3
 	// Energy = P(f) × latency at the clock of the estimate (cortex-m.md §8).

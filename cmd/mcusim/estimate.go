@@ -192,7 +192,7 @@ func cmdValidate(args []string, out, errw io.Writer) error {
 	}
 	if len(rep.CrossBoardSummary) > 0 {
 		fmt.Fprintln(out, "\nCross-board cycle ratios, MLPerf Tiny vendor engines (same engine version and benchmark on two boards),")
-		fmt.Fprintln(out, "measured vs estimated with cmsis-nn kernels (the calibration factor cancels):")
+		fmt.Fprintln(out, "measured vs estimated with cmsis-nn kernels (committed factor per core on core cycles, stalls unscaled):")
 		tw = tabwriter.NewWriter(out, 2, 0, 2, ' ', 0)
 		for _, s := range rep.CrossBoardSummary {
 			fmt.Fprintf(tw, "  %s / %s\t%d pairs\tMAPE %.1f%%\tbias %+.1f%%\t±10%%: %.0f%%\n", s.Board, s.Base, s.Pairs, s.MAPE, s.BiasPct, s.Within10)

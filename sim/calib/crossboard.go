@@ -11,6 +11,7 @@ import (
 	"mcusim/engine/plan"
 	"mcusim/mem"
 	"mcusim/models"
+	"mcusim/sim"
 )
 
 // VendorRow is one MLPerf Tiny performance result (shared/data/mlperf-tiny/
@@ -77,7 +78,8 @@ func readMLPerf(in io.Reader, path string) ([]VendorRow, error) {
 // CrossBoard compares one engine's cycles on a board with its cycles on a base
 // board (the STM32F746, where the cycle model is calibrated, when the engine
 // ran there) for one benchmark: the measured ratio against mcusim's ratio of
-// raw cycles (the calibration factor cancels: every core uses the same one).
+// estimated cycles (the committed factor of each board's core on the core
+// cycles, memory stalls unscaled).
 type CrossBoard struct {
 	Version   string  `json:"version"`
 	Submitter string  `json:"submitter"`
@@ -108,7 +110,7 @@ const CrossBoardStyle = "cmsis-nn"
 var baseOrder = []string{"stm32f746", "stm32h7a3", "stm32l4r5", "stm32u575", "psoc62"}
 
 // CrossBoardRatios prices every reference model on every board its rows name
-// (CrossBoardStyle, factor 1, at the board's maximum clock, which must be the
+// (CrossBoardStyle, committed calibration, at the board's maximum clock, which must be the
 // row's clock) and compares the ratios. Several systems of one stack on one
 // board are represented by their median cycles.
 func CrossBoardRatios(ctx context.Context, rows []VendorRow, boards []mem.Board, res Resolver) ([]CrossBoard, []CrossBoardSummary, error) {
@@ -154,9 +156,15 @@ func CrossBoardRatios(ctx context.Context, rows []VendorRow, boards []mem.Board,
 		if err != nil {
 			return 0, err
 		}
-		c, skip, err := rawCycles(pl, b, CrossBoardStyle)
+		// The committed factor of the board's core scales core cycles only,
+		// so it no longer cancels between boards with different stalls.
+		var c float64
+		est, skip, err := priced(pl, b, CrossBoardStyle, sim.CalibrationFor(string(b.Core), CrossBoardStyle))
 		if err == nil && skip != "" {
 			err = fmt.Errorf("%s on %s: %s", model, boardID, skip)
+		}
+		if est != nil {
+			c = est.Cycles
 		}
 		raw[[2]string{model, boardID}] = c
 		return c, err

@@ -25,10 +25,15 @@ type Observation struct {
 	// stalls); MeasuredCycles = latency × clock.
 	RawCycles      float64 `json:"raw_cycles"`
 	MeasuredCycles float64 `json:"measured_cycles"`
+	// StallCycles is the memory-stall part of RawCycles, which the factor does
+	// not scale (DESIGN.md "Cycle model").
+	StallCycles float64 `json:"stall_cycles"`
 }
 
-// ratio is x = raw / measured, the quantity the factor is fitted on.
-func (o *Observation) ratio() float64 { return o.RawCycles / o.MeasuredCycles }
+// coreRatio is u = core cycles / measured, the quantity the factor scales,
+// and stallRatio s = stall cycles / measured: estimate / measured = F·u + s.
+func (o *Observation) coreRatio() float64  { return (o.RawCycles - o.StallCycles) / o.MeasuredCycles }
+func (o *Observation) stallRatio() float64 { return o.StallCycles / o.MeasuredCycles }
 
 // Observe simulates every row it can: it resolves the graphs, plans each model
 // as `mcusim estimate` does (plan.PlanExecution with the TinyEngine planner),
@@ -61,7 +66,7 @@ func Observe(ctx context.Context, rows []Row, boards []mem.Board, res Resolver) 
 			}
 			plans[r.Model] = pl
 		}
-		raw, skip, err := rawCycles(pl, b, r.Style)
+		raw, stall, skip, err := rawCycles(pl, b, r.Style)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s %s %s: %v", r.Board, r.Engine, r.Model, err)
 		}
@@ -71,39 +76,53 @@ func Observe(ctx context.Context, rows []Row, boards []mem.Board, res Resolver) 
 			continue
 		}
 		obs = append(obs, Observation{Row: r, Core: string(b.Core), ClockMHz: b.ClockMHz,
-			RawCycles: raw, MeasuredCycles: r.LatencyMS * 1e3 * float64(b.ClockMHz)})
+			RawCycles: raw, StallCycles: stall, MeasuredCycles: r.LatencyMS * 1e3 * float64(b.ClockMHz)})
 	}
 	return obs, skipped, nil
 }
 
-// rawCycles prices a plan with factor 1. A plan that does not fit the board
-// (SRAM placement or flash) is a skip reason, not an error.
-func rawCycles(pl *plan.Plan, b *mem.Board, style string) (float64, string, error) {
+// rawCycles prices a plan with factor 1 and returns its cycles and their
+// memory-stall part. A plan that does not fit the board (SRAM placement or
+// flash) is a skip reason, not an error.
+func rawCycles(pl *plan.Plan, b *mem.Board, style string) (raw, stall float64, skip string, err error) {
+	est, skip, err := priced(pl, b, style, sim.Calibration{Factor: 1, Source: "raw"})
+	if est == nil {
+		return 0, 0, skip, err
+	}
+	return est.Cycles, est.StallCycles, "", nil
+}
+
+// priced prices a plan on b in style with cal (nil estimate with a skip
+// reason when it does not fit).
+func priced(pl *plan.Plan, b *mem.Board, style string, cal sim.Calibration) (*sim.Estimate, string, error) {
 	if pl.Flash > b.Flash.Size {
-		return 0, fmt.Sprintf("does not fit (%d bytes of weights, %d of flash)", pl.Flash, b.Flash.Size), nil
+		return nil, fmt.Sprintf("does not fit (%d bytes of weights, %d of flash)", pl.Flash, b.Flash.Size), nil
 	}
 	st, err := kernels.ParseStyle(style)
 	if err != nil {
-		return 0, "", err
+		return nil, "", err
 	}
-	p, err := sim.NewPricerWith(sim.PriceOptions{Board: b, Style: st}, sim.Calibration{Factor: 1, Source: "raw"})
+	p, err := sim.NewPricerWith(sim.PriceOptions{Board: b, Style: st}, cal)
 	if err != nil {
-		return 0, "", err
+		return nil, "", err
 	}
 	est, err := p.PriceEach(pl)
 	if errors.Is(err, mem.ErrNoFit) {
-		return 0, "does not fit (" + err.Error() + ")", nil
+		return nil, "does not fit (" + err.Error() + ")", nil
 	}
 	if err != nil {
-		return 0, "", err
+		return nil, "", err
 	}
-	return est.Cycles, "", nil
+	return est, "", nil
 }
 
 // Fit fits the factor of every (core, style) that has observations marked Fit,
-// by relative least squares: it minimises Σ ((F·raw_i − meas_i)/meas_i)², whose
-// solution is F = Σ x_i / Σ x_i² with x = raw/meas. MAPE is the in-sample mean
-// |F·x − 1|. The table is sorted by core, then style.
+// by relative least squares on the core cycles (the factor scales them only;
+// stalls stay as the memory model prices them): it minimises
+// Σ ((F·core_i + stall_i − meas_i)/meas_i)², whose solution is
+// F = Σ u_i·(1 − s_i) / Σ u_i² with u = core/meas and s = stall/meas (with no
+// stall, F = Σx/Σx² over x = raw/meas). MAPE is the in-sample mean
+// |F·u + s − 1|. The table is sorted by core, then style.
 func Fit(obs []Observation) []sim.Calibration {
 	return fitWhere(obs, func(o *Observation) bool { return o.Fit })
 }
@@ -111,9 +130,9 @@ func Fit(obs []Observation) []sim.Calibration {
 // fitWhere fits on the observations that pass use.
 func fitWhere(obs []Observation, use func(*Observation) bool) []sim.Calibration {
 	type acc struct {
-		sx, sxx float64
-		xs      []float64
-		boards  []string
+		sur, suu float64
+		us, ss   []float64
+		boards   []string
 	}
 	groups := map[[2]string]*acc{}
 	for i := range obs {
@@ -127,25 +146,25 @@ func fitWhere(obs []Observation, use func(*Observation) bool) []sim.Calibration 
 			a = &acc{}
 			groups[k] = a
 		}
-		x := o.ratio()
-		a.sx += x
-		a.sxx += x * x
-		a.xs = append(a.xs, x)
+		u, st := o.coreRatio(), o.stallRatio()
+		a.sur += u * (1 - st)
+		a.suu += u * u
+		a.us, a.ss = append(a.us, u), append(a.ss, st)
 		if !contains(a.boards, o.Board) {
 			a.boards = append(a.boards, o.Board)
 		}
 	}
 	out := make([]sim.Calibration, 0, len(groups))
 	for k, a := range groups {
-		f := a.sx / a.sxx
+		f := a.sur / a.suu
 		mape := 0.0
-		for _, x := range a.xs {
-			mape += math.Abs(f*x-1) * 100
+		for i, u := range a.us {
+			mape += math.Abs(f*u+a.ss[i]-1) * 100
 		}
-		mape /= float64(len(a.xs))
+		mape /= float64(len(a.us))
 		sort.Strings(a.boards)
-		out = append(out, sim.Calibration{Core: k[0], Style: k[1], Factor: f, Rows: len(a.xs), MAPE: mape,
-			Source: fmt.Sprintf("fitted on %d measured %s row(s) of reported_results.csv (TinyEngine README, Aug 2022)", len(a.xs), strings.Join(a.boards, ", "))})
+		out = append(out, sim.Calibration{Core: k[0], Style: k[1], Factor: f, Rows: len(a.us), MAPE: mape,
+			Source: fmt.Sprintf("fitted on %d measured %s row(s) of reported_results.csv (TinyEngine README, Aug 2022); scales core cycles, stalls unscaled", len(a.us), strings.Join(a.boards, ", "))})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		return out[i].Core+out[i].Style < out[j].Core+out[j].Style

@@ -227,7 +227,7 @@ func predict(obs []Observation, i int, table []sim.Calibration) RowResult {
 }
 
 func estimateMS(o *Observation, factor float64) float64 {
-	return factor * o.RawCycles / float64(o.ClockMHz) / 1e3
+	return (factor*(o.RawCycles-o.StallCycles) + o.StallCycles) / float64(o.ClockMHz) / 1e3
 }
 
 func newPrediction(s Scheme, o *Observation, cal sim.Calibration) Prediction {
