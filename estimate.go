@@ -113,8 +113,9 @@ func Validate(ctx context.Context, dataDir string) (*ValidationReport, error) {
 }
 
 // Calibrate refits the factor per (core, style) on the measured rows of
-// dataDir/mcunet/reported_results.csv marked for fitting (what `make
-// calibrate` commits).
+// dataDir/mcunet/reported_results.csv marked for fitting, and derives the
+// factors of cores without such rows from the MLPerf Tiny cross-core ratios
+// (dataDir/mlperf-tiny; calib.DeriveCoreFactors): what `make calibrate` commits.
 func Calibrate(ctx context.Context, dataDir string) ([]sim.Calibration, error) {
 	rows, boards, err := measured(dataDir)
 	if err != nil {
@@ -124,7 +125,22 @@ func Calibrate(ctx context.Context, dataDir string) ([]sim.Calibration, error) {
 	if err != nil {
 		return nil, err
 	}
-	return calib.Fit(obs), nil
+	fitted := calib.Fit(obs)
+	// Cores without fitted rows get the M7 factor scaled by the cross-core
+	// cycle ratios of the MLPerf Tiny vendor engines (calib.DeriveCoreFactors).
+	vendor, err := calib.ReadMLPerf(filepath.Join(dataDir, "mlperf-tiny", "mlperf_tiny_arm_cortex_m_latency.csv"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return fitted, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := func(name string) (*models.Graph, error) { return LoadModel(filepath.Join(dataDir, name)) }
+	pairs, _, err := calib.CrossBoardRatios(ctx, vendor, boards, res)
+	if err != nil {
+		return nil, err
+	}
+	return calib.DeriveCoreFactors(ctx, fitted, pairs, boards, res)
 }
 
 // WriteCalibrationTable writes a fitted table as the Go source of

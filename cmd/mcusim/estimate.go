@@ -192,7 +192,8 @@ func cmdValidate(args []string, out, errw io.Writer) error {
 	}
 	if len(rep.CrossBoardSummary) > 0 {
 		fmt.Fprintln(out, "\nCross-board cycle ratios, MLPerf Tiny vendor engines (same engine version and benchmark on two boards),")
-		fmt.Fprintln(out, "measured vs estimated with cmsis-nn kernels (committed factor per core on core cycles, stalls unscaled):")
+		fmt.Fprintln(out, "measured vs estimated with cmsis-nn kernels (committed factor per core on core cycles, stalls unscaled;")
+		fmt.Fprintln(out, "the cortex-m4 and cortex-m33 factors are derived from the pairs against Cortex-M7 boards: in-sample there):")
 		tw = tabwriter.NewWriter(out, 2, 0, 2, ' ', 0)
 		for _, s := range rep.CrossBoardSummary {
 			fmt.Fprintf(tw, "  %s / %s\t%d pairs\tMAPE %.1f%%\tbias %+.1f%%\t±10%%: %.0f%%\n", s.Board, s.Base, s.Pairs, s.MAPE, s.BiasPct, s.Within10)
@@ -268,6 +269,10 @@ func cmdCalibrate(args []string, out, errw io.Writer) error {
 		return writeJSON(out, map[string]any{"calibration": cals})
 	}
 	for _, c := range cals {
+		if c.Rows == 0 {
+			fmt.Fprintf(out, "%-10s %-10s factor %.4f  (%s)\n", c.Core, c.Style, c.Factor, c.Source)
+			continue
+		}
 		fmt.Fprintf(out, "%-10s %-10s factor %.4f  (%d rows, in-sample MAPE %.1f%%)\n", c.Core, c.Style, c.Factor, c.Rows, c.MAPE)
 	}
 	return nil
