@@ -36,15 +36,18 @@ type LayerEstimate struct {
 
 // Estimate is the priced latency and energy of one plan on one board.
 type Estimate struct {
-	Board       string  `json:"board"`
-	Core        string  `json:"core"`
-	ClockMHz    int     `json:"clock_mhz"`
-	FlashWS     int     `json:"flash_wait_states"`
-	Engine      string  `json:"engine"`
-	Cycles      float64 `json:"cycles"`
-	StallCycles float64 `json:"stall_cycles"`
-	LatencyMS   float64 `json:"latency_ms"`
-	EnergyMJ    float64 `json:"energy_mj"`
+	Board    string `json:"board"`
+	Core     string `json:"core"`
+	ClockMHz int    `json:"clock_mhz"`
+	FlashWS  int    `json:"flash_wait_states"`
+	Engine   string `json:"engine"`
+	// EngineVersion says which library release the style models
+	// (kernels.Style.Version).
+	EngineVersion string  `json:"engine_version"`
+	Cycles        float64 `json:"cycles"`
+	StallCycles   float64 `json:"stall_cycles"`
+	LatencyMS     float64 `json:"latency_ms"`
+	EnergyMJ      float64 `json:"energy_mj"`
 	// PowerMW is the board's power at ClockMHz (mem.Board.PowerAt), 0 when
 	// unknown; EnergyUnknown then says why.
 	PowerMW       float64       `json:"power_mw"`
@@ -325,7 +328,7 @@ func (st *pricing) finish() (*Estimate, error) {
 	p, pl, cm, cal := st.p, st.pl, st.cm, st.p.cal
 	b := p.opt.Board
 	est := &Estimate{Board: b.ID, Core: string(b.Core), ClockMHz: cm.ClockMHz, FlashWS: cm.FlashWS,
-		Engine: p.opt.Style.String(), Calibration: cal, Placement: cm.Placement, Notes: cm.Notes,
+		Engine: p.opt.Style.String(), EngineVersion: p.opt.Style.Version(), Calibration: cal, Placement: cm.Placement, Notes: cm.Notes,
 		ArenaSpans: cm.Spans[mem.RegionArena], ScratchSpans: cm.Spans[mem.RegionScratch]}
 	steps := pl.Exec.Steps
 	var dims []int

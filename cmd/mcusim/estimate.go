@@ -63,6 +63,7 @@ func cmdEstimate(args []string, out, errw io.Writer) error {
 	}
 	e := rep.Estimate
 	fmt.Fprintf(out, "board     %s, %s @ %d MHz, flash %d wait states\n", e.Board, e.Core, e.ClockMHz, e.FlashWS)
+	fmt.Fprintf(out, "kernels   %s: %s\n", e.Engine, e.EngineVersion)
 	fmt.Fprintf(out, "placement arena in %s", spans(e.ArenaSpans))
 	if len(e.ScratchSpans) > 0 {
 		fmt.Fprintf(out, ", scratch in %s", spans(e.ScratchSpans))

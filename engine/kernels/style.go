@@ -56,5 +56,22 @@ func (s Style) Valid() error {
 	return err
 }
 
+// styleVersions says which release of each library a style's block tables
+// and instruction mixes model, and what it is calibrated on
+// (shared/reference/cortex-m.md §4, §5, §7.1).
+var styleVersions = [NumStyles]string{
+	StyleTinyEngine: "TinyEngine at c71768b (2022-08): 2x2 SMLAD tiles over int16 partial im2col, in-place int16 channel-plane depthwise with scalar MACs (cortex-m.md §5); calibrated on its STM32F746 rows",
+	StyleCMSISNN:    "CMSIS-NN mixes read from HEAD 99f736a6 (cortex-m.md §4: arm_nn_mat_mult_kernel_s8_s16 2x2 SMLAD tiles over int16 im2col, the unpadded 1x1 via arm_nn_mat_mult_nt_t_s8, depthwise per arm_depthwise_conv_s8_opt, without the 3x3 fast path), on TinyEngine's placement; calibrated on the TinyEngine README's 'CMSIS-NN v2.0.0' row (under a 2020 TFLM)",
+	StyleTFLMRef:    "TF Lite Micro reference kernels (tensorflow/lite/kernels/internal/reference/integer_ops, TFLM @713b6ed): plain nested loops, one MAC per tap",
+}
+
+// Version says which library release the style models (styleVersions).
+func (s Style) Version() string {
+	if s < NumStyles {
+		return styleVersions[s]
+	}
+	return ""
+}
+
 // StyleNames lists the styles' names, for flag help.
 func StyleNames() []string { return styleNames[:] }
