@@ -278,3 +278,28 @@ func (v *valueScanner) scan(s string) {
 		}
 	}
 }
+
+// TOMLLines finds the source line of a key in a TOML document that parsed: the
+// locator of the board files, shared with the facade's other TOML inputs (the
+// `mcusim check` configuration) so that their errors say file:LINE too.
+type TOMLLines struct{ ix *lineIndex }
+
+// IndexTOML scans src once for its table headers and keys.
+func IndexTOML(src string) TOMLLines { return TOMLLines{indexLines(src)} }
+
+// Line returns the line of a top-level key, or 1 when it is not found.
+func (t TOMLLines) Line(key string) int { return t.ix.line(keyPath{key}) }
+
+// ElementLine returns the line of key in element i (from 0) of the array of
+// tables named array ([[array]]); an empty key gives the element's header.
+func (t TOMLLines) ElementLine(array string, i int, key string) int {
+	k := keyPath{array}.index(i)
+	if key != "" {
+		k = k.child(key)
+	}
+	return t.ix.line(k)
+}
+
+// TOMLType names the TOML type of a value that toml.Decode put in a
+// map[string]any ("integer", "string", "array of tables", ...), for errors.
+func TOMLType(v any) string { return typeName(v) }

@@ -10,6 +10,7 @@
 //	mcusim estimate --model M --board B   latency, energy, per-layer cycles
 //	mcusim validate                    estimated vs measured latencies, MAPE
 //	mcusim calibrate [--write FILE]    refit the calibration table
+//	mcusim check --config mcusim.toml  CI guard on peak SRAM, Flash, latency (exit 1 on failure)
 //
 // Every verb takes --json and then prints one JSON object on stdout. Results
 // go to stdout, everything else to stderr: usage (mcusim <verb> -h, mcusim help
@@ -50,6 +51,7 @@ func verbs() []verb {
 		{"estimate", "latency, energy and per-layer cycles of a model on a board", cmdEstimate},
 		{"validate", "estimated vs measured latency for every published row mcusim can build", cmdValidate},
 		{"calibrate", "fit the per-(core, style) factor on the measured rows (make calibrate)", cmdCalibrate},
+		{"check", "CI guard: peak SRAM, Flash and latency against budgets and a baseline (exit 1 on failure)", cmdCheck},
 	}
 }
 
@@ -89,6 +91,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 0
 		case errors.Is(err, flag.ErrHelp):
 			return 0
+		case errors.As(err, new(*checkFailed)):
+			// The check ran and found failures (printed on stdout): exit 1.
+			fmt.Fprintf(stderr, "mcusim %s: %s\n", v.name, err)
+			return 1
 		default:
 			// Every failure here comes from the user's input (a flag, a model, a
 			// board file): one line, exit code 2.
