@@ -318,3 +318,29 @@ func mustAtoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+// TestClaims: claims prints one JSON object with a row per claim of the
+// table, and --md a Markdown row for each.
+func TestClaims(t *testing.T) {
+	code, out, errOut := runCLI("claims", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r struct {
+		Claims []struct{ ID, Verdict string }
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	if err := dec.Decode(&r); err != nil || len(r.Claims) == 0 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		t.Errorf("more than one JSON value")
+	}
+	_, md, _ := runCLI("claims", "--md")
+	if n := strings.Count(md, "\n| MCUNetV2"); n != len(r.Claims) {
+		t.Errorf("--md has %d rows, JSON %d:\n%s", n, len(r.Claims), md)
+	}
+	if code, _, errOut := runCLI("claims", "--json", "--md"); code != 2 || !strings.Contains(errOut, "exclude") {
+		t.Errorf("--json --md: exit %d, %q", code, errOut)
+	}
+}

@@ -10,6 +10,7 @@
 //	mcusim estimate --model M --board B   latency, energy, per-layer cycles
 //	mcusim validate                    estimated vs measured latencies, MAPE
 //	mcusim calibrate [--write FILE]    refit the calibration table
+//	mcusim claims [--json|--md]        published claims beside mcusim's values
 //	mcusim check --config mcusim.toml  CI guard on peak SRAM, Flash, latency (exit 1 on failure)
 //
 // Every verb takes --json and then prints one JSON object on stdout. Results
@@ -51,6 +52,7 @@ func verbs() []verb {
 		{"estimate", "latency, energy and per-layer cycles of a model on a board", cmdEstimate},
 		{"validate", "estimated vs measured latency for every published row mcusim can build", cmdValidate},
 		{"calibrate", "fit the per-(core, style) factor on the measured rows (make calibrate)", cmdCalibrate},
+		{"claims", "published MCUNet/MCUNetV2 figures beside mcusim's, with computed verdicts", cmdClaims},
 		{"check", "CI guard: peak SRAM, Flash and latency against budgets and a baseline (exit 1 on failure)", cmdCheck},
 	}
 }

@@ -1,0 +1,58 @@
+package claims
+
+import (
+	"math"
+	"testing"
+)
+
+// TestTable1 has a row for every claim of MCUNetV2 Table 1 (MbV2) in
+// claims.md §1.1, with the verdicts claims.md derives: all reproduced except
+// the overall MACs (within tolerance, +2.7%) and overhead (differs: +12.7% vs +10%).
+func TestTable1(t *testing.T) {
+	rows, err := Evaluate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"v2-t1-patch-size": Reproduced, "v2-t1-peak-layer": Reproduced, "v2-t1-peak-patch": Reproduced,
+		"v2-t1-reduction": Reproduced, "v2-t1-macs-stage": Reproduced, "v2-t1-overhead-stage": Reproduced,
+		"v2-t1-macs-total": Within, "v2-t1-overhead-total": Differs,
+	}
+	if len(rows) != len(want) {
+		t.Errorf("%d rows, want %d", len(rows), len(want))
+	}
+	for _, r := range rows {
+		if v, ok := want[r.ID]; !ok || r.Verdict != v {
+			t.Errorf("%s: verdict %q, want %q (published %g, mcusim %g)", r.ID, r.Verdict, v, r.Published, r.Value)
+		}
+		// Every verdict follows from the numbers shown.
+		c := Claim{Published: r.Published, Precision: r.Precision, Value: r.Value}
+		c.judge()
+		if c.Verdict != r.Verdict || math.Abs(c.RelDiff-r.RelDiff) > 1e-12 {
+			t.Errorf("%s: verdict %q does not follow from its numbers (%q)", r.ID, r.Verdict, c.Verdict)
+		}
+		if r.Verdict != Reproduced && r.Reason == "" {
+			t.Errorf("%s: %s without a reason", r.ID, r.Verdict)
+		}
+	}
+}
+
+// TestVerdictComputed: moving a published value moves the verdict.
+func TestVerdictComputed(t *testing.T) {
+	for _, c := range []struct {
+		published, value float64
+		want             string
+	}{
+		{172, 171.5, Reproduced},
+		{172, 171.4, Within},
+		{172, 172 * 1.06, Differs},
+		{330, 339.0, Within},
+		{330, 400, Differs},
+	} {
+		cl := Claim{Published: c.published, Precision: 0.5, Value: c.value}
+		cl.judge()
+		if cl.Verdict != c.want {
+			t.Errorf("published %g, mcusim %g: %q, want %q", c.published, c.value, cl.Verdict, c.want)
+		}
+	}
+}
