@@ -4,7 +4,8 @@
 // computed from those numbers, never typed in.
 //
 // So far it covers MCUNetV2 Table 1 (MobileNetV2 1.0 at 224², 4×4 patches,
-// analytic int8); the other claims of claims.md are listed there.
+// analytic int8) and Figure 1 (its per-block peak memory); the other claims
+// of claims.md are listed there.
 package claims
 
 import (
@@ -57,7 +58,15 @@ func (c *Claim) judge() {
 
 // Evaluate computes every claim the package covers, in table order.
 func Evaluate() ([]Claim, error) {
-	return table1()
+	t1, err := table1()
+	if err != nil {
+		return nil, err
+	}
+	f1, err := figure1()
+	if err != nil {
+		return nil, err
+	}
+	return append(t1, f1...), nil
 }
 
 const kib = 1024.0 // "kB" in MIT HAN Lab material is KiB (claims.md §0)
@@ -128,4 +137,75 @@ func (c *Claim) Row() [6]string {
 	}
 	return [6]string{c.Source, c.Quantity, fmt.Sprintf("%g %s", c.Published, c.Unit),
 		fmt.Sprintf("%.4g %s", c.Value, c.Unit), fmt.Sprintf("%+.1f%%", 100*c.RelDiff), verdict}
+}
+
+// figure1Bars are MCUNetV2 Fig. 1's per-block peak memory bars of MobileNetV2
+// 1.0 at 224² (int8, layer-based), read from the pixels of
+// mit-han-lab/tinyengine assets/figures/mbv2_mem_compare.gif (claims.md §1.2):
+// blocks first..last share one bar value. Block 0 is the stem, blocks 1-17 the
+// inverted-residual blocks (claims.md §0).
+var figure1Bars = []struct {
+	first, last int
+	kB          float64
+}{
+	{0, 0, 539}, {1, 1, 588}, {2, 2, 1372}, {3, 3, 515}, {4, 4, 515}, {5, 7, 172},
+	{8, 10, 86}, {11, 11, 92}, {12, 14, 128}, {15, 16, 54}, {17, 17, 62},
+}
+
+// figure1ReadingError is the precision of a bar read from pixels (±~5 kB,
+// claims.md §1.2).
+const figure1ReadingError = 5
+
+// figure1 is MCUNetV2 Fig. 1: the per-block peak of the layer-based analytic
+// plan (the largest live bytes over a block's layers) against each bar, and
+// the text's counts: "only the first 5 blocks have a high peak memory
+// (>450kB)" and "the remaining 13 blocks ... fit a 256kB MCU" (V2 §1).
+func figure1() ([]Claim, error) {
+	g, err := mcusim.LoadModel("mbv2-w1.0-r224")
+	if err != nil {
+		return nil, err
+	}
+	p, err := mcusim.Memory(g, mcusim.PlanOptions{Planner: mcusim.PlannerAnalytic})
+	if err != nil {
+		return nil, err
+	}
+	peak := map[int]int{}
+	for _, l := range p.Layers {
+		peak[l.Block] = max(peak[l.Block], l.LiveBytes)
+	}
+	const src = "MCUNetV2 Fig. 1 (MbV2 224²)"
+	var rows []Claim
+	for _, b := range figure1Bars {
+		v := 0
+		for i := b.first; i <= b.last; i++ {
+			v = max(v, peak[i])
+		}
+		name := fmt.Sprintf("peak memory, block %d", b.first)
+		id := fmt.Sprintf("v2-f1-block-%d", b.first)
+		if b.last > b.first {
+			name = fmt.Sprintf("peak memory, blocks %d-%d", b.first, b.last)
+			id += fmt.Sprintf("-%d", b.last)
+		}
+		rows = append(rows, Claim{ID: id, Quantity: name, Unit: "kB", Published: b.kB, Precision: figure1ReadingError, Value: float64(v) / kib})
+	}
+	high, fit := 0, 0
+	for i := 0; i <= 17; i++ {
+		switch {
+		case float64(peak[i]) > 450*kib:
+			high++
+		case float64(peak[i]) <= 256*kib:
+			fit++
+		}
+	}
+	rows = append(rows,
+		Claim{ID: "v2-f1-blocks-over-450kB", Quantity: "blocks over 450 kB", Unit: "blocks", Published: 5, Value: float64(high)},
+		Claim{ID: "v2-f1-blocks-fit-256kB", Quantity: "blocks within 256 kB", Unit: "blocks", Published: 13, Value: float64(fit)})
+	for i := range rows {
+		rows[i].Source = src
+		rows[i].judge()
+		if rows[i].Verdict != Reproduced {
+			rows[i].Reason = fmt.Sprintf("mcusim computes %.4g %s", rows[i].Value, rows[i].Unit)
+		}
+	}
+	return rows, nil
 }

@@ -340,6 +340,13 @@ func TestClaims(t *testing.T) {
 	if n := strings.Count(md, "\n| MCUNetV2"); n != len(r.Claims) {
 		t.Errorf("--md has %d rows, JSON %d:\n%s", n, len(r.Claims), md)
 	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), md) {
+		t.Errorf("README.md does not hold the table of mcusim claims --md; paste it:\n%s", md)
+	}
 	if code, _, errOut := runCLI("claims", "--json", "--md"); code != 2 || !strings.Contains(errOut, "exclude") {
 		t.Errorf("--json --md: exit %d, %q", code, errOut)
 	}

@@ -45,6 +45,6 @@ func cmdClaims(args []string, out, errw io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nreproduced = equal at the published precision; within tolerance = within %.0f%%.\n", 100*claims.Tolerance)
+	fmt.Fprintf(out, "\nreproduced = equal at the published precision (its printed digits, or the reading error of a figure); within tolerance = within %.0f%%.\n", 100*claims.Tolerance)
 	return nil
 }
