@@ -40,15 +40,19 @@ func Models() ([]ModelInfo, error) {
 // the best patch-based one (--auto) under one planner, each checked against
 // the board.
 type FitRow struct {
-	Model     string     `json:"model"`
-	Board     string     `json:"board"`
-	Planner   string     `json:"planner"`
-	LayerPeak int        `json:"layer_peak_sram_bytes"`
-	PatchPeak int        `json:"patch_peak_sram_bytes"`
-	Patch     *PatchInfo `json:"patch,omitempty"`
-	Flash     int        `json:"flash_bytes"`
-	LayerFit  FitReport  `json:"layer_fit"`
-	PatchFit  FitReport  `json:"patch_fit"`
+	Model   string `json:"model"`
+	Board   string `json:"board"`
+	Planner string `json:"planner"`
+	// InputSource is the input convention both peaks are planned under
+	// (plan.InputSRAM or plan.InputStream): the two compare like with like.
+	InputSource string     `json:"input_source"`
+	InputBytes  int        `json:"input_bytes"`
+	LayerPeak   int        `json:"layer_peak_sram_bytes"`
+	PatchPeak   int        `json:"patch_peak_sram_bytes"`
+	Patch       *PatchInfo `json:"patch,omitempty"`
+	Flash       int        `json:"flash_bytes"`
+	LayerFit    FitReport  `json:"layer_fit"`
+	PatchFit    FitReport  `json:"patch_fit"`
 }
 
 // FitTableOptions configure FitTable.
@@ -56,6 +60,8 @@ type FitTableOptions struct {
 	// Planner is analytic or tinyengine (default): the planners that model
 	// patch schedules.
 	Planner string
+	// InputSource is the input convention of both schedules (plan.Options).
+	InputSource string
 	// Progress, if set, is called after each model with the number done.
 	Progress func(done, total int)
 }
@@ -74,7 +80,7 @@ func FitTable(graphs []*Graph, boards []*Board, opt FitTableOptions) ([]FitRow, 
 	var mu sync.Mutex
 	done := 0
 	fanOut(len(graphs), func(i int) {
-		perModel[i], errs[i] = fitRows(graphs[i], boards, opt.Planner)
+		perModel[i], errs[i] = fitRows(graphs[i], boards, opt.Planner, opt.InputSource)
 		if opt.Progress != nil {
 			mu.Lock()
 			done++
@@ -93,22 +99,22 @@ func FitTable(graphs []*Graph, boards []*Board, opt FitTableOptions) ([]FitRow, 
 }
 
 // fitRows is one model's rows of FitTable.
-func fitRows(g *Graph, boards []*Board, planner string) ([]FitRow, error) {
+func fitRows(g *Graph, boards []*Board, planner, input string) ([]FitRow, error) {
 	prog, err := plan.Lower(g)
 	if err != nil {
 		return nil, err
 	}
-	layer, err := prog.Plan(plan.Options{Planner: planner, NoLayers: true})
+	layer, err := prog.Plan(plan.Options{Planner: planner, NoLayers: true, InputSource: input})
 	if err != nil {
 		return nil, err
 	}
-	patch, err := prog.Plan(plan.Options{Planner: planner, Auto: true, NoLayers: true})
+	patch, err := prog.Plan(plan.Options{Planner: planner, Auto: true, NoLayers: true, InputSource: input})
 	if err != nil {
 		return nil, err
 	}
 	rows := make([]FitRow, len(boards))
 	for j, b := range boards {
-		rows[j] = FitRow{Model: g.Name, Board: b.ID, Planner: planner,
+		rows[j] = FitRow{Model: g.Name, Board: b.ID, Planner: planner, InputSource: layer.InputSource, InputBytes: layer.InputBytes,
 			LayerPeak: layer.PeakSRAM, PatchPeak: patch.PeakSRAM, Patch: patch.Patch, Flash: layer.Flash,
 			LayerFit: CheckFit(layer, b), PatchFit: CheckFit(patch, b)}
 	}

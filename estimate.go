@@ -42,7 +42,8 @@ type EstimateReport struct {
 	// Patch describes the patch-based schedule, nil when layer-based.
 	Patch *PatchInfo `json:"patch,omitempty"`
 	*sim.Estimate
-	PeakSRAM int       `json:"peak_sram_bytes"`
+	PeakSRAM int `json:"peak_sram_bytes"`
+	InputUse
 	Flash    int       `json:"flash_bytes"`
 	MACs     int64     `json:"macs"`
 	Fits     bool      `json:"fits"`

@@ -33,6 +33,9 @@ type (
 	Board = mem.Board
 	// PlanOptions select a planner and a schedule (plan.Options).
 	PlanOptions = plan.Options
+	// InputUse is how a plan holds the network input (plan.InputUse): the
+	// convention, the frame's bytes and the peak with and without it.
+	InputUse = plan.InputUse
 	// Plan is a memory plan (plan.Plan).
 	Plan = plan.Plan
 	// PatchInfo describes a patch-based schedule (plan.PatchInfo).
@@ -53,6 +56,13 @@ const (
 	PlannerAnalytic   = plan.PlannerAnalytic
 	PlannerTFLM       = plan.PlannerTFLM
 	StyleTinyEngine   = kernels.StyleTinyEngine
+)
+
+// Input conventions of PlanOptions.InputSource (plan.InputSRAM, the default,
+// and plan.InputStream).
+const (
+	InputSRAM   = plan.InputSRAM
+	InputStream = plan.InputStream
 )
 
 // Planners lists the memory planners.

@@ -44,13 +44,14 @@ type RunOptions struct {
 
 // RunReport is the result of `mcusim run`.
 type RunReport struct {
-	Model       string            `json:"model"`
-	Style       Style             `json:"engine"`
-	Planner     string            `json:"planner"`
-	Schedule    string            `json:"schedule"`
-	PlanNote    string            `json:"plan_note,omitempty"`
-	Patch       *PatchInfo        `json:"patch,omitempty"`
-	PeakSRAM    int               `json:"peak_sram_bytes"`
+	Model    string     `json:"model"`
+	Style    Style      `json:"engine"`
+	Planner  string     `json:"planner"`
+	Schedule string     `json:"schedule"`
+	PlanNote string     `json:"plan_note,omitempty"`
+	Patch    *PatchInfo `json:"patch,omitempty"`
+	PeakSRAM int        `json:"peak_sram_bytes"`
+	InputUse
 	Arena       int               `json:"arena_bytes"`
 	Verify      bool              `json:"verify"`
 	BitExact    bool              `json:"bit_exact"`
@@ -119,7 +120,7 @@ func Run(ctx context.Context, g *Graph, opt RunOptions) (*RunReport, error) {
 		}
 	}
 	rep := &RunReport{Model: g.Name, Style: style, Planner: pl.Planner, Schedule: pl.Schedule, PlanNote: note,
-		Patch: pl.Patch, PeakSRAM: pl.PeakSRAM, Arena: pl.Arena, Verify: opt.Verify,
+		Patch: pl.Patch, PeakSRAM: pl.PeakSRAM, InputUse: pl.InputUse, Arena: pl.Arena, Verify: opt.Verify,
 		Clobbers: []string{}, Blocks: len(comp.Blocks), MACs: pl.MACs, WasmBytes: len(comp.Wasm)}
 	if pl.Patch != nil {
 		rep.MACs = pl.Patch.TotalMACs

@@ -164,7 +164,7 @@ func (e *Estimator) Estimate(ctx context.Context, g *Graph) (*EstimateReport, er
 		return nil, err
 	}
 	rep := &EstimateReport{Model: g.Name, Board: e.board.ID, Style: e.style, Planner: pl.Planner,
-		Schedule: pl.Schedule, Patch: pl.Patch, PeakSRAM: pl.PeakSRAM, Flash: pl.Flash, MACs: pl.MACs,
+		Schedule: pl.Schedule, Patch: pl.Patch, PeakSRAM: pl.PeakSRAM, InputUse: pl.InputUse, Flash: pl.Flash, MACs: pl.MACs,
 		Source: "closed form", PlanNote: note}
 	rep.Fit = CheckFit(pl, e.board)
 	rep.Fits = rep.Fit.Fits
@@ -201,8 +201,8 @@ func (e *Estimator) Estimate(ctx context.Context, g *Graph) (*EstimateReport, er
 }
 
 // oom turns a pricing error into the report's verdict when the regions the
-// estimate places (arena, scratch and, for a patch-based plan, the full input
-// frame) do not all fit the board's SRAM banks although the peak alone fits:
+// estimate places (arena and scratch; the input is inside the arena or,
+// under plan.InputStream, outside SRAM) do not all fit the board's SRAM banks although the peak alone fits:
 // an out-of-memory result, reported as CheckFit reports one. Other errors
 // stay errors.
 func oom(rep *EstimateReport, err error) (*EstimateReport, error) {

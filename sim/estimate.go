@@ -242,10 +242,11 @@ func (p *Pricer) begin(pl *plan.Plan, d *Demand, bytes bool) (*pricing, error) {
 		return nil, fmt.Errorf("planner %s places no buffers; estimates need the tinyengine placement", pl.Planner)
 	}
 	b, opt := p.opt.Board, p.opt
+	// The input takes no SRAM region of its own: under plan.InputSRAM it is
+	// an arena buffer (the plan's peak counts it), under plan.InputStream its
+	// rows come from outside SRAM (a camera or decoder) and the plan counts
+	// the rows or patch window it keeps.
 	inputBytes := 0
-	if pl.Patch != nil {
-		inputBytes = pl.Exec.Full[0].Ins[0].Bytes()
-	}
 	key := [3]int{pl.Arena, pl.SBuf + pl.KBuf, inputBytes}
 	if key != p.cmKey {
 		cm, err := b.CostModel(opt.ClockMHz, pl.Arena, pl.SBuf+pl.KBuf, inputBytes, opt.Placement)

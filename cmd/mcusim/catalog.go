@@ -141,6 +141,8 @@ func cmdFit(args []string, out, errw io.Writer) error {
 	path := fs.String("boards", "", "board database TOML file (default: the built-in boards.toml)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	progress := fs.Bool("progress", false, "report progress on stderr even with --json")
+	var input string
+	registerInput(fs.FlagSet, &input)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -175,7 +177,7 @@ func cmdFit(args []string, out, errw io.Writer) error {
 		}
 		graphs = append(graphs, g)
 	}
-	rows, err := mcusim.FitTable(graphs, chosen, mcusim.FitTableOptions{Planner: *planner,
+	rows, err := mcusim.FitTable(graphs, chosen, mcusim.FitTableOptions{Planner: *planner, InputSource: input,
 		Progress: newProgress(errw, "fit", "models", !*asJSON || *progress).report})
 	if err != nil {
 		return err
@@ -186,6 +188,13 @@ func cmdFit(args []string, out, errw io.Writer) error {
 	fmt.Fprintf(out, "peak SRAM under the %s planner, layer-based vs the best patch-based schedule (--auto).\n", *planner)
 	fmt.Fprintln(out, "Flash = weights + bias + scale (code not included). Per board: layer-based / patch-based verdict,")
 	fmt.Fprintln(out, "SRAM budget = the board's largest contiguous SRAM region.")
+	if len(rows) > 0 {
+		how := "the whole input frame is in SRAM in both schedules"
+		if rows[0].InputSource == mcusim.InputStream {
+			how = "the input arrives in rows: both schedules count only the rows or patch window a step needs, not the frame"
+		}
+		fmt.Fprintf(out, "Input convention --input-source %s, the same for both peaks: %s.\n", rows[0].InputSource, how)
+	}
 	fmt.Fprintln(out)
 	tw := tabwriter.NewWriter(out, 2, 0, 2, ' ', 0)
 	fmt.Fprint(tw, "model\tlayer peak\tpatch peak\tbest patch schedule\tFlash")

@@ -57,6 +57,7 @@ func cmdEstimate(args []string, out, errw io.Writer) error {
 	fmt.Fprintf(out, "model     %s  (%.2fM MACs), %s kernels, %s-based\n", rep.Model, float64(rep.MACs)/1e6, rep.Style, rep.Schedule)
 	fmt.Fprint(out, f.bitsLine)
 	fmt.Fprintf(out, "memory    peak SRAM %s, Flash %s -> %s on %s\n", kib(rep.PeakSRAM), kib(rep.Flash), rep.Fit.Verdict, rep.Board)
+	fmt.Fprintln(out, inputLine("input     ", rep.PeakSRAM, rep.InputUse))
 	if rep.Estimate == nil {
 		fmt.Fprintln(out, "latency   OOM (the model does not fit this board)")
 		return nil

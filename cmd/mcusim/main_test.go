@@ -29,7 +29,7 @@ func TestGolden(t *testing.T) {
 		{"models.golden", []string{"models"}},
 		{"boards.golden", []string{"boards"}},
 		{"memory_vww1.golden", []string{"memory", "--model", "mcunet-vww1", "--board", "stm32f412"}},
-		{"memory_mbv2_patch.golden", []string{"memory", "--model", "mbv2-w1.0-r224", "--planner", "analytic", "--patches", "4", "--split-block", "5"}},
+		{"memory_mbv2_patch.golden", []string{"memory", "--model", "mbv2-w1.0-r224", "--planner", "analytic", "--patches", "4", "--split-block", "5", "--input-source", "stream"}},
 		{"memory_in3_auto.golden", []string{"memory", "--model", "mcunet-in3", "--auto", "--board", "stm32f746"}},
 		{"fit.golden", []string{"fit"}},
 	}

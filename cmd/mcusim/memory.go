@@ -15,6 +15,7 @@ type planFlags struct {
 	model, planner               string
 	patches, splitOp, splitBlock int
 	auto, json                   bool
+	input                        string
 	arenaLimit                   int // MiB, 0 = the planner's default
 	bits                         int
 	bitsLine                     string // for an MCUNet JSON model: its bit width and why
@@ -28,6 +29,7 @@ func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.splitBlock, "split-block", 0, "patch stage = the first N blocks, block 0 = the stem (MCUNetV2's n)")
 	fs.BoolVar(&f.auto, "auto", false, "search p in 1..4 and every split; keep the lowest peak (ties: lowest MAC overhead)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object")
+	registerInput(fs, &f.input)
 	fs.IntVar(&f.arenaLimit, "arena-limit", 0, "address space of the tinyengine planner in MiB (0 = TinyEngine's 10 MiB default); a limit of mcusim, not of a board")
 	fs.IntVar(&f.bits, "bits", 0, "bit width of an MCUNet .json model: 8 or 4 (default: 4 when the file name contains \"int4\", else 8)")
 }
@@ -36,7 +38,7 @@ func (f *planFlags) register(fs *flag.FlagSet) {
 // by the planner (mcusim.PlanOptions).
 func (f *planFlags) load() (*mcusim.Graph, mcusim.PlanOptions, error) {
 	opt := mcusim.PlanOptions{Planner: f.planner, Patches: f.patches, SplitOp: f.splitOp,
-		SplitBlock: f.splitBlock, Auto: f.auto}
+		SplitBlock: f.splitBlock, Auto: f.auto, InputSource: f.input}
 	if f.model == "" {
 		return nil, opt, usagef("--model is required (a zoo name, .tflite or .json path; see mcusim models)")
 	}
@@ -123,6 +125,21 @@ func cmdMemory(args []string, out, errw io.Writer) error {
 
 func kib(b int) string { return fmt.Sprintf("%.1f KiB", float64(b)/1024) }
 
+// registerInput adds --input-source, the input convention of every planning verb.
+func registerInput(fs *flag.FlagSet, v *string) {
+	fs.StringVar(v, "input-source", mcusim.InputSRAM, "where the input frame lives: "+mcusim.InputSRAM+
+		" (the whole frame in SRAM until its last reader is done) or "+mcusim.InputStream+
+		" (rows arrive from a camera/decoder; only the rows or patch window a step needs are in SRAM; MCUNetV2's convention)")
+}
+
+// inputLine is the human line every verb prints about the input convention:
+// the convention, the frame's bytes and the peak with and without the input.
+func inputLine(label string, peak int, u mcusim.InputUse) string {
+	return fmt.Sprintf("%s%s: frame %d B, %d B of it in SRAM; peak %s with it, %s without\n%s(%s)",
+		label, u.InputSource, u.InputBytes, u.InputResident, kib(peak), kib(u.PeakWithoutInput),
+		strings.Repeat(" ", len(label)), u.InputNote)
+}
+
 func printPlan(out io.Writer, rep memoryReport, bitsLine string) {
 	p := rep.Plan
 	fmt.Fprintf(out, "model     %s  (%.2fM MACs, %.3fM params)\n", p.Model, float64(p.MACs)/1e6, float64(p.Params)/1e6)
@@ -153,6 +170,7 @@ func printPlan(out io.Writer, rep memoryReport, bitsLine string) {
 				ta.Bytes, kib(ta.Bytes), ta.Head, ta.Persistent, ta.Build)
 		}
 	}
+	fmt.Fprintln(out, inputLine("input     ", p.PeakSRAM, p.InputUse))
 	fmt.Fprintf(out, "Flash     %d B (%s) weights + bias + scale\n", p.Flash, kib(p.Flash))
 	if n := len(p.Conflicts); n > 0 {
 		c := p.Conflicts[0]

@@ -75,6 +75,7 @@ func printRun(out io.Writer, r *mcusim.RunReport) {
 		fmt.Fprintf(out, "patches    %dx%d over the first %d operators; patch input %dx%d\n", p.Patches, p.Patches, p.SplitOp, p.PatchInputHW[0], p.PatchInputHW[1])
 	}
 	fmt.Fprintf(out, "arena      %d B (peak SRAM %d B), run in exactly the planned arena\n", r.Arena, r.PeakSRAM)
+	fmt.Fprintln(out, inputLine("input      ", r.PeakSRAM, r.InputUse))
 	if r.PlanNote != "" {
 		fmt.Fprintf(out, "note       %s\n", r.PlanNote)
 	}

@@ -35,10 +35,16 @@ func (cg *codegen) compile() (*Compiled, error) {
 	cg.lay.Scratch = uint32(align(int(cg.lay.Arena)+pl.Arena, 16))
 	cg.lay.ScratchBytes = pl.SBuf + pl.KBuf
 	cg.lay.Input = uint32(align(int(cg.lay.Scratch)+cg.lay.ScratchBytes, 16))
-	if ex.Split > 0 {
+	if ex.Split > 0 && ex.InputFrame < 0 {
+		// plan.InputStream: the frame is outside SRAM (the camera or decoder
+		// the rows come from); the driver copies each patch's window in.
 		cg.lay.InputBytes = ex.Full[0].Ins[0].Bytes()
 	}
 	cg.lay.Shadow = uint32(align(int(cg.lay.Input)+cg.lay.InputBytes, 16))
+	if ex.InputFrame >= 0 {
+		// plan.InputSRAM: the frame is an arena buffer of its own.
+		cg.lay.Input = cg.bufAddr(ex.InputFrame)
+	}
 	shadowBytes := 0
 	if cg.opt.Verify {
 		shadowBytes = 2 * pl.Arena
@@ -135,6 +141,9 @@ type stepKernel struct {
 
 // checkSupported rejects what the generator cannot run, with a reason.
 func (cg *codegen) checkSupported() error {
+	if r := cg.ex.InputRows; r > 0 {
+		return fmt.Errorf("the layer-based schedule under --input-source stream keeps %d of the input's %d rows in SRAM, but the generated kernels read the whole frame: it can be planned and priced, not executed (run it with --input-source sram)", r, cg.ex.Full[0].Ins[0].H)
+	}
 	for _, t := range cg.g.Tensors {
 		if t.DType == models.Int4 {
 			return fmt.Errorf("int4 models cannot be executed (only planned)")
@@ -178,6 +187,12 @@ func (cg *codegen) genRun(kern []stepKernel, regions []plan.PatchWindows, fnCopy
 	for _, sc := range ex.StageCopies {
 		stage[sc.To] = true
 	}
+	// The input frame of a patch schedule under plan.InputSRAM is claimed
+	// once, before the first patch, and released after the last.
+	frame := ex.InputFrame
+	if frame >= 0 {
+		stage[frame] = true
+	}
 	claim := func(b int) {
 		if verify {
 			buf := pl.Buffers[b]
@@ -217,7 +232,7 @@ func (cg *codegen) genRun(kern []stepKernel, regions []plan.PatchWindows, fnCopy
 					release(b, q, buf.Size-q)
 				}
 			}
-			if buf.End == i+1 && i+1 < n {
+			if buf.End == i+1 && i+1 < n && b != frame {
 				release(b, 0, buf.Size)
 			}
 		}
@@ -282,6 +297,9 @@ func (cg *codegen) genRun(kern []stepKernel, regions []plan.PatchWindows, fnCopy
 				}
 				after(i)
 			}
+		}
+		if frame >= 0 {
+			release(frame, 0, pl.Buffers[frame].Size)
 		}
 		for i := K; i < n; i++ {
 			before(i, true)

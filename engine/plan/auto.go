@@ -22,7 +22,7 @@ func (prog *Program) autoPlan(pr Planner, opt Options) (*Plan, error) {
 		return nil, fmt.Errorf("--auto searches patch schedules, which planner %s does not model; use %s", pr.Name(), patchPlanners())
 	}
 	search := opt
-	search.NoLayers = true
+	search.NoLayers, search.search = true, true
 	layer, err := prog.plan(pr, search, 0, 0)
 	if err != nil {
 		return nil, err
@@ -99,8 +99,9 @@ func (prog *Program) autoPlan(pr Planner, opt Options) (*Plan, error) {
 		}
 	}
 	best := win.pl
-	if !opt.NoLayers {
-		// The winner again, with its per-layer table.
+	{
+		// The winner again, with its per-layer table (unless opt.NoLayers)
+		// and its peak without the input.
 		patches, split := 0, 0
 		if win.idx > 0 {
 			patches, split = todo[win.idx-1].patches, todo[win.idx-1].split

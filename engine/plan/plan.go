@@ -27,6 +27,13 @@ type Options struct {
 	// bytes: identical lifetimes count as overlapping and a stride-2 in-place
 	// buffer keeps its whole output, not a quarter (claims.md §7.4, §7.5).
 	Strict bool
+	// InputSource is where the network input lives while the model runs:
+	// InputSRAM (the default, "") or InputStream (Options doc at InputSRAM).
+	InputSource string
+	// omitInput plans the schedule with no input byte in SRAM, for
+	// Plan.PeakWithoutInput; search marks the --auto search's candidate plans,
+	// which skip that second placement.
+	omitInput, search bool
 	// ArenaLimit is the address space, in bytes, of the TinyEngine planner's
 	// first-fit allocator; 0 means TinyEngine's own default of 10 MiB
 	// (planner_tinyengine.go). It is a limit of the planner, not of a board:
@@ -50,7 +57,8 @@ type Plan struct {
 	MACs     int64      `json:"macs"`
 	Params   int64      `json:"params"`
 	Patch    *PatchInfo `json:"patch,omitempty"`
-	Layers   []Layer    `json:"layers"`
+	InputUse
+	Layers []Layer `json:"layers"`
 	// Buffers are the placed activation buffers (arena planners only).
 	Buffers    []Buffer    `json:"buffers,omitempty"`
 	Candidates []Candidate `json:"candidates,omitempty"`
@@ -66,6 +74,21 @@ type Plan struct {
 	// Exec is how the plan runs, for code generation; nil for the closed-form
 	// planners (analytic, act), which charge bytes without placing buffers.
 	Exec *Execution `json:"-"`
+}
+
+// InputUse is how a plan holds the network input; every verb reports it.
+type InputUse struct {
+	// InputSource is the input convention the peak is planned under (InputSRAM
+	// or InputStream); InputBytes the whole input frame; InputResident the
+	// input bytes the plan keeps in SRAM at most (the frame, a patch window
+	// or the rows a layer slides over); PeakWithoutInput the peak planned
+	// again with no input byte in SRAM.
+	InputSource      string `json:"input_source"`
+	InputBytes       int    `json:"input_bytes"`
+	InputResident    int    `json:"input_resident_bytes"`
+	PeakWithoutInput int    `json:"peak_sram_without_input_bytes"`
+	// InputNote says how the input is held under the convention, in words.
+	InputNote string `json:"input_note"`
 }
 
 // Execution says where every operand of every executed step lives.
@@ -88,6 +111,16 @@ type Execution struct {
 	// StageCopies move each patch's result from the patch-stage buffer into the
 	// full-size stage buffer that the per-layer stage reads (patch mode only).
 	StageCopies []StageCopy
+	// InputFrame indexes Plan.Buffers for the whole input frame that a
+	// patch-based schedule keeps in the arena under InputSRAM; −1 when the
+	// frame is not an arena buffer of its own (layer-based: it is step 0's
+	// input buffer; patch-based under InputStream: the rows arrive from
+	// outside SRAM, a camera or decoder).
+	InputFrame int
+	// InputRows is, for a layer-based schedule under InputStream, the input
+	// rows the arena holds (the first reader's sliding window); 0 when the
+	// whole frame is held.
+	InputRows int
 }
 
 // StageCopy copies a patch tile of step operand group Group from buffer From into
@@ -270,13 +303,38 @@ func (prog *Program) plan(pr Planner, opt Options, patches, split int) (*Plan, e
 	if info != nil {
 		pl.Schedule = "patch"
 	}
-	live, err := pr.place(prog, steps, split, opt, pl)
+	src, err := inputSource(opt.InputSource)
+	if err != nil {
+		return nil, err
+	}
+	pl.InputSource, pl.InputBytes = src, prog.Input.Bytes()
+	in := prog.inputCharge(steps, split, src, opt.omitInput)
+	live, err := pr.place(prog, steps, split, opt, in, pl)
 	if err != nil {
 		return nil, err
 	}
 	pl.Scratch = pl.SBuf + pl.KBuf
 	pl.PeakSRAM = pl.Arena + pl.Scratch
 	pl.Conflicts = conflicts(pl.Buffers)
+	switch {
+	case in.bytes >= 0:
+		pl.InputResident = in.bytes
+	case split > 0:
+		pl.InputResident = steps[0].Ins[0].Bytes() + in.frame
+	default:
+		pl.InputResident = pl.InputBytes
+	}
+	pl.InputNote = pl.inputNote(in)
+	if !opt.search && !opt.omitInput {
+		// The same schedule with no input byte in SRAM: what the input costs.
+		without := opt
+		without.omitInput, without.search, without.NoLayers = true, true, true
+		wo, err := prog.plan(pr, without, patches, split)
+		if err != nil {
+			return nil, err
+		}
+		pl.PeakWithoutInput = wo.PeakSRAM
+	}
 	if !opt.NoLayers {
 		pl.Layers = pr.layers(prog, steps, split, live)
 	}

@@ -34,7 +34,8 @@ type Planner interface {
 	// place plans the schedule steps (split > 0: steps 0..split−1 are the
 	// patch stage), fills pl's arena, scratch and buffers and returns the
 	// activation bytes live at each row of the per-layer table.
-	place(prog *Program, steps []Step, split int, opt Options, pl *Plan) ([]int, error)
+	// in is what the input convention charges for the network input.
+	place(prog *Program, steps []Step, split int, opt Options, in inputCharge, pl *Plan) ([]int, error)
 	// layers is the per-layer table of a placement.
 	layers(prog *Program, steps []Step, split int, live []int) []Layer
 }
@@ -82,8 +83,8 @@ type analyticPlanner struct{}
 
 func (analyticPlanner) Name() string               { return PlannerAnalytic }
 func (analyticPlanner) Capabilities() Capabilities { return Capabilities{Patches: true} }
-func (analyticPlanner) place(_ *Program, steps []Step, split int, _ Options, pl *Plan) ([]int, error) {
-	live := analyticLive(steps, split, true, false)
+func (analyticPlanner) place(_ *Program, steps []Step, split int, _ Options, in inputCharge, pl *Plan) ([]int, error) {
+	live := analyticLive(steps, split, true, false, in)
 	pl.Arena = maxOf(live)
 	return live, nil
 }
@@ -96,8 +97,8 @@ type actPlanner struct{}
 
 func (actPlanner) Name() string               { return PlannerAct }
 func (actPlanner) Capabilities() Capabilities { return Capabilities{} }
-func (actPlanner) place(_ *Program, steps []Step, _ int, _ Options, pl *Plan) ([]int, error) {
-	live := analyticLive(steps, 0, false, true)
+func (actPlanner) place(_ *Program, steps []Step, _ int, _ Options, in inputCharge, pl *Plan) ([]int, error) {
+	live := analyticLive(steps, 0, false, true, in)
 	pl.Arena = maxOf(live)
 	return live, nil
 }
@@ -113,8 +114,8 @@ func (tinyEnginePlanner) Name() string { return PlannerTinyEngine }
 func (tinyEnginePlanner) Capabilities() Capabilities {
 	return Capabilities{PlacesBuffers: true, Executable: true, Patches: true}
 }
-func (tinyEnginePlanner) place(prog *Program, steps []Step, split int, opt Options, pl *Plan) ([]int, error) {
-	live, err := tinyEnginePlace(prog, steps, split, opt.Strict, opt.ArenaLimit, pl)
+func (tinyEnginePlanner) place(prog *Program, steps []Step, split int, opt Options, in inputCharge, pl *Plan) ([]int, error) {
+	live, err := tinyEnginePlace(prog, steps, split, opt.Strict, opt.ArenaLimit, in, pl)
 	if err != nil {
 		return nil, err
 	}
@@ -131,8 +132,11 @@ type tflmPlanner struct{}
 
 func (tflmPlanner) Name() string               { return PlannerTFLM }
 func (tflmPlanner) Capabilities() Capabilities { return Capabilities{PlacesBuffers: true} }
-func (tflmPlanner) place(prog *Program, _ []Step, _ int, _ Options, pl *Plan) ([]int, error) {
-	return tflmPlace(prog.Graph, pl)
+func (tflmPlanner) place(prog *Program, _ []Step, _ int, _ Options, in inputCharge, pl *Plan) ([]int, error) {
+	if in.rows > 0 {
+		return nil, fmt.Errorf("planner tflm keeps the whole input tensor in its arena (TFLM has no row streaming); use --input-source sram")
+	}
+	return tflmPlace(prog.Graph, in.bytes == 0, pl)
 }
 func (tflmPlanner) layers(prog *Program, _ []Step, _ int, live []int) []Layer {
 	return graphLayers(prog.Graph, live)

@@ -10,9 +10,18 @@ package plan
 //   - act (MCUNet model-zoo "Act" column): input + output + every other tensor that
 //     is still waiting for a later reader (the residual input), depthwise not in place.
 //
-// split > 0 marks steps 0..split−1 as the patch stage.
-func analyticLive(steps []Step, split int, inPlaceDW, residual bool) []int {
+// split > 0 marks steps 0..split−1 as the patch stage. in is the input
+// convention's charge: the input operand's size (the sliding rows under
+// InputStream, nothing for PeakWithoutInput) and, for a patch schedule under
+// InputSRAM, the whole frame on every patch-stage step.
+func analyticLive(steps []Step, split int, inPlaceDW, residual bool, in inputCharge) []int {
 	live := make([]int, len(steps))
+	bytesOf := func(a Act) int {
+		if a.Group == in.group && in.bytes >= 0 {
+			return in.bytes
+		}
+		return a.Bytes()
+	}
 	var lastRead, produced map[int]int
 	if residual {
 		lastRead, produced = map[int]int{}, map[int]int{}
@@ -47,7 +56,7 @@ func analyticLive(steps []Step, split int, inPlaceDW, residual bool) []int {
 		for _, a := range s.Ins {
 			if !seen[a.Group] {
 				seen[a.Group] = true
-				sum += a.Bytes()
+				sum += bytesOf(a)
 			}
 		}
 		if inPlaceDW && s.inPlaceDepthwise() {
@@ -59,12 +68,12 @@ func analyticLive(steps []Step, split int, inPlaceDW, residual bool) []int {
 		if residual {
 			for g, last := range lastRead {
 				if !seen[g] && last > i && producedBefore(produced, g, i) {
-					sum += groupBytes(steps, g)
+					sum += groupBytes(steps, g, bytesOf)
 				}
 			}
 		}
 		if i < split {
-			sum += stageBuf
+			sum += stageBuf + in.frame
 		}
 		live[i] = sum
 	}
@@ -79,14 +88,14 @@ func producedBefore(produced map[int]int, g, i int) bool {
 }
 
 // groupBytes is the size of buffer g as its producer (or first reader) sees it.
-func groupBytes(steps []Step, g int) int {
+func groupBytes(steps []Step, g int, bytesOf func(Act) int) int {
 	for i := range steps {
 		if steps[i].Out.Group == g {
 			return steps[i].Out.Bytes()
 		}
 		for _, a := range steps[i].Ins {
 			if a.Group == g {
-				return a.Bytes()
+				return bytesOf(a)
 			}
 		}
 	}

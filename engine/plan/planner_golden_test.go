@@ -45,6 +45,10 @@ func TestTinyEngineGolden(t *testing.T) {
 			opt := plan.Options{Planner: plan.PlannerTinyEngine, Patches: atoi(t, r["patch_n"])}
 			if opt.Patches > 0 {
 				opt.SplitOp = atoi(t, r["patch_split_index_ops"])
+				// TinyEngine's patch-based code reads each patch window from
+				// a frame outside its arena (plan.InputStream); its
+				// layer-based arena holds the input (plan.InputSRAM).
+				opt.InputSource = plan.InputStream
 			}
 			pl, err := plan.PlanMemory(g, opt)
 			if err != nil {
@@ -144,7 +148,8 @@ func TestMobileNetV2Table1(t *testing.T) {
 		}
 	}
 
-	patch, err := plan.PlanMemory(g, plan.Options{Planner: plan.PlannerAnalytic, Patches: 4, SplitBlock: 5})
+	// MCUNetV2 counts the patch stage without the image (V2 §3.1): InputStream.
+	patch, err := plan.PlanMemory(g, plan.Options{Planner: plan.PlannerAnalytic, Patches: 4, SplitBlock: 5, InputSource: plan.InputStream})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"slices"
 	"sort"
 
 	"mcusim/models"
@@ -115,10 +116,18 @@ func alignUp(n, a int) int { return (n + a - 1) / a * a }
 //
 // The plan is the activation part of TFLM's arena; the whole tensor_arena a
 // build needs (kernel scratch buffers planned with the tensors, the persistent
-// section) is Plan.TensorArena (tflmTensorArena).
-func tflmPlace(g *models.Graph, pl *Plan) ([]int, error) {
+// section) is Plan.TensorArena (tflmTensorArena). omitInput charges the graph
+// inputs no bytes (Plan.PeakWithoutInput).
+func tflmPlace(g *models.Graph, omitInput bool, pl *Plan) ([]int, error) {
 	n := len(g.Ops)
 	bufs := tflmTensorBufs(g)
+	if omitInput {
+		for i := range bufs {
+			if slices.Contains(g.Inputs, bufs[i].t) {
+				bufs[i].size = 0
+			}
+		}
+	}
 	pl.Arena = tflmGreedy(bufs)
 	live := make([]int, n)
 	for _, b := range bufs {

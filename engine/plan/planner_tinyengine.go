@@ -63,7 +63,12 @@ func align4(n int) int { return (n + 3) &^ 3 }
 // address with TinyEngine's strict lifetime-overlap test. In patch mode (split > 0)
 // the buffers read by the per-layer stage are renamed and live from step 0 (§7.3).
 // It fills pl.Arena and pl.Buffers and returns the bytes live at each step.
-func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, limit int, pl *Plan) ([]int, error) {
+//
+// in is the input convention's charge: the input buffer's size (the sliding
+// rows under InputStream, 0 for PeakWithoutInput) and, for a patch schedule
+// under InputSRAM, the whole frame as a buffer of its own live over the patch
+// stage (Execution.InputFrame).
+func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, limit int, in inputCharge, pl *Plan) ([]int, error) {
 	n := len(steps)
 	ng := prog.Groups
 	sc := placeScratchPool.Get().(*placeScratch)
@@ -175,9 +180,21 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, limit 
 	}
 	for i := range steps {
 		for j, b := range ins[i] {
-			touch(i, b, steps[i].Ins[j].Bytes())
+			bytes := steps[i].Ins[j].Bytes()
+			if b == in.group && in.bytes >= 0 {
+				bytes = in.bytes
+			}
+			touch(i, b, bytes)
 		}
 		touch(i, outs[i], steps[i].Out.Bytes())
+	}
+	frame := -1
+	if split > 0 && in.frame > 0 {
+		// The frame the patch windows are copied from: read by every patch's
+		// step 0, so live until the patch stage ends.
+		frame = len(rects)
+		rects = append(rects, rect{group: -1, size: align4(in.frame), start: 0, end: split,
+			order: len(rects), shrinkAt: -1})
 	}
 	for i := range rects {
 		if rects[i].shrinkAt >= 0 {
@@ -202,12 +219,13 @@ func tinyEnginePlace(prog *Program, steps []Step, split int, strict bool, limit 
 		b.ShrinkTo = r.shrinkTo
 		pl.Buffers = append(pl.Buffers, b)
 		for i := r.start; i < r.end && i < n; i++ {
-			live[i] += r.size
+			live[i] += extentAt(&b, i) // a shrunk buffer holds only its output (claims.md §7.4)
 		}
 	}
 	// Where every operand of every step lives, for code generation.
 	ex := &Execution{Steps: steps, Split: split, Full: prog.Steps, Patches: pl.patches(),
-		TensorGroup: prog.TensorGroup, GroupView: prog.GroupView, In: make([][]int, n), Out: exOut}
+		TensorGroup: prog.TensorGroup, GroupView: prog.GroupView, In: make([][]int, n), Out: exOut,
+		InputFrame: frame, InputRows: in.rows}
 	for i := range steps {
 		k := len(ins[i])
 		ex.In[i], exIn = exIn[:k:k], exIn[k:]
