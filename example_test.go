@@ -21,7 +21,8 @@ func ExampleMemory() {
 	}
 	for _, opt := range []plan.Options{
 		{Planner: plan.PlannerTinyEngine},
-		{Planner: plan.PlannerTinyEngine, Patches: 2, SplitOp: 5},
+		// TinyEngine's patch-based code reads the frame from outside its arena.
+		{Planner: plan.PlannerTinyEngine, Patches: 2, SplitOp: 5, InputSource: plan.InputStream},
 	} {
 		pl, err := mcusim.Memory(g, opt)
 		if err != nil {
@@ -40,7 +41,7 @@ func ExampleMemory() {
 func ExampleMemory_analyticPatches() {
 	g, _ := mcusim.LoadModel("mbv2-w1.0-r224")
 	layer, _ := mcusim.Memory(g, plan.Options{Planner: plan.PlannerAnalytic})
-	patch, _ := mcusim.Memory(g, plan.Options{Planner: plan.PlannerAnalytic, Patches: 4, SplitBlock: 5})
+	patch, _ := mcusim.Memory(g, plan.Options{Planner: plan.PlannerAnalytic, Patches: 4, SplitBlock: 5, InputSource: plan.InputStream})
 	fmt.Printf("per-layer %.1f KiB, per-patch %.1f KiB, patch %dx%d, patch-stage MACs %+.1f%%, network %+.1f%%\n",
 		float64(layer.PeakSRAM)/1024, float64(patch.PeakSRAM)/1024,
 		patch.Patch.PatchInputHW[0], patch.Patch.PatchInputHW[1],
