@@ -4,11 +4,13 @@
 // computed from those numbers, never typed in.
 //
 // So far it covers MCUNetV2 Table 1 (MobileNetV2 1.0 at 224², 4×4 patches,
-// analytic int8) and Figure 1 (its per-block peak memory); the other claims
-// of claims.md are listed there.
+// analytic int8), Figure 1 (its per-block peak memory) and the TinyEngine
+// README's STM32F746 comparison of TinyEngine, CMSIS-NN and TF Lite Micro on
+// mcunet-vww1; the other claims of claims.md are listed there.
 package claims
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -41,6 +43,9 @@ type Claim struct {
 	RelDiff   float64 `json:"relative_difference"`
 	Verdict   string  `json:"verdict"`
 	Reason    string  `json:"reason,omitempty"`
+	// Note qualifies a verdict, e.g. a latency whose calibration factor was
+	// fitted on the very row it is compared with (in-sample).
+	Note string `json:"note,omitempty"`
 }
 
 // judge fills RelDiff and Verdict from Published, Precision and Value.
@@ -66,7 +71,11 @@ func Evaluate() ([]Claim, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(t1, f1...), nil
+	te, err := tinyEngineVWW1()
+	if err != nil {
+		return nil, err
+	}
+	return append(append(t1, f1...), te...), nil
 }
 
 const kib = 1024.0 // "kB" in MIT HAN Lab material is KiB (claims.md §0)
@@ -134,6 +143,9 @@ func (c *Claim) Row() [6]string {
 	verdict := c.Verdict
 	if c.Reason != "" {
 		verdict += ": " + c.Reason
+	}
+	if c.Note != "" {
+		verdict += " (" + c.Note + ")"
 	}
 	return [6]string{c.Source, c.Quantity, fmt.Sprintf("%g %s", c.Published, c.Unit),
 		fmt.Sprintf("%.4g %s", c.Value, c.Unit), fmt.Sprintf("%+.1f%%", 100*c.RelDiff), verdict}
@@ -209,3 +221,92 @@ func figure1() ([]Claim, error) {
 	}
 	return rows, nil
 }
+
+// Measured on STM32F746G-DISCO, mcunet-vww1 (TinyEngine README at c71768b,
+// "Measured Results"; claims.md §3): latency ms / SRAM kB.
+const (
+	teLatencyTE, teSRAMTE       = 128.0, 88.0
+	teLatencyCMSIS              = 269.0
+	teLatencyTFLM, teSRAMTFLM   = 2346.0, 220.0 // TF Lite Micro @713b6ed
+	teLatencyTFLM21, teSRAMTF21 = 624.0, 227.0  // TF Lite Micro v2.1.0
+)
+
+// inSample marks a latency whose (cortex-m7, style) factor was fitted on this
+// very row (sim/calibration_table.go: tinyengine on 7 F746 rows including
+// vww1, cmsis-nn and tflm-ref on the vww1 row alone).
+const inSample = "in-sample: the cortex-m7 factor of this engine was fitted on this measured row"
+
+// tinyEngineVWW1 is the TinyEngine README's comparison on mcunet-vww1: the
+// latencies of the three kernel styles (estimated on stm32f746), TinyEngine's
+// peak SRAM (its planner), TF Lite Micro's (the tensor arena mcusim computes
+// for a TFLM + CMSIS-NN build) and the ratios the README draws.
+func tinyEngineVWW1() ([]Claim, error) {
+	g, err := mcusim.LoadModel("mcunet-vww1")
+	if err != nil {
+		return nil, err
+	}
+	b, err := mcusim.FindBoard("stm32f746", "")
+	if err != nil {
+		return nil, err
+	}
+	ms := map[string]float64{}
+	var tePeak int
+	for _, name := range []string{"tinyengine", "cmsis-nn", "tflm-ref"} {
+		style, err := mcusim.ParseStyle(name)
+		if err != nil {
+			return nil, err
+		}
+		rep, err := mcusim.Estimate(context.Background(), g, mcusim.EstimateOptions{Board: b, Style: style})
+		if err != nil {
+			return nil, err
+		}
+		if rep.Estimate == nil {
+			return nil, fmt.Errorf("claims: mcunet-vww1 does not fit stm32f746 with %s: %s", name, rep.Fit.Verdict)
+		}
+		ms[name] = rep.LatencyMS
+		if name == "tinyengine" {
+			tePeak = rep.PeakSRAM
+		}
+	}
+	tflm, err := mcusim.Memory(g, mcusim.PlanOptions{Planner: mcusim.PlannerTFLM, NoLayers: true})
+	if err != nil {
+		return nil, err
+	}
+	if tflm.TensorArena == nil {
+		return nil, fmt.Errorf("claims: the tflm plan of mcunet-vww1 has no tensor arena")
+	}
+	arena := float64(tflm.TensorArena.Bytes) / kib
+	te := float64(tePeak) / kib
+	const src = "TinyEngine README (vww1, F746)"
+	rows := []Claim{
+		{ID: "te-vww1-latency-tinyengine", Quantity: "latency, TinyEngine", Unit: "ms", Published: teLatencyTE, Precision: 0.5, Value: ms["tinyengine"], Note: inSample},
+		{ID: "te-vww1-latency-cmsis-nn", Quantity: "latency, CMSIS-NN v2.0.0", Unit: "ms", Published: teLatencyCMSIS, Precision: 0.5, Value: ms["cmsis-nn"], Note: inSample},
+		{ID: "te-vww1-latency-tflm", Quantity: "latency, TF Lite Micro @713b6ed", Unit: "ms", Published: teLatencyTFLM, Precision: 0.5, Value: ms["tflm-ref"], Note: inSample},
+		{ID: "te-vww1-speedup-cmsis-nn", Quantity: "speed-up over CMSIS-NN (269/128)", Unit: "x", Published: round2(teLatencyCMSIS / teLatencyTE), Precision: 0.005, Value: ms["cmsis-nn"] / ms["tinyengine"], Note: "in-sample: both factors were fitted on these rows"},
+		{ID: "te-vww1-speedup-tflm", Quantity: "speed-up over TF Lite Micro (\"4.9x faster\")", Unit: "x", Published: 4.9, Precision: 0.05, Value: ms["tflm-ref"] / ms["tinyengine"]},
+		{ID: "te-vww1-sram-tinyengine", Quantity: "SRAM, TinyEngine", Unit: "kB", Published: teSRAMTE, Precision: 0.5, Value: te},
+		{ID: "te-vww1-sram-tflm", Quantity: "SRAM, TF Lite Micro @713b6ed", Unit: "kB", Published: teSRAMTFLM, Precision: 0.5, Value: arena},
+		{ID: "te-vww1-sram-ratio", Quantity: "SRAM, TF Lite Micro / TinyEngine (\"2.6x smaller\")", Unit: "x", Published: 2.6, Precision: 0.05, Value: arena / te},
+	}
+	for i := range rows {
+		r := &rows[i]
+		r.Source = src
+		r.judge()
+		if r.Verdict == Reproduced {
+			continue
+		}
+		switch r.ID {
+		case "te-vww1-speedup-tflm":
+			r.Reason = fmt.Sprintf("4.9x is TF Lite Micro v2.1.0 (%.0f/%.0f ms); mcusim's tflm-ref is fitted on @713b6ed, whose measured ratio is %.1fx", teLatencyTFLM21, teLatencyTE, teLatencyTFLM/teLatencyTE)
+		case "te-vww1-sram-tflm":
+			r.Reason = fmt.Sprintf("mcusim counts the tensor arena only (%.1f kB); the measured SRAM is %.1f kB more (RAM outside the arena, which mcusim does not model)", arena, teSRAMTFLM-arena)
+		case "te-vww1-sram-ratio":
+			r.Reason = fmt.Sprintf("2.6x is v2.1.0's %.0f kB over %.0f kB; mcusim's tensor arena alone gives %.1f/%.1f kB", teSRAMTF21, teSRAMTE, arena, te)
+		default:
+			r.Reason = fmt.Sprintf("mcusim computes %.4g %s", r.Value, r.Unit)
+		}
+	}
+	return rows, nil
+}
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
