@@ -59,8 +59,8 @@ type CheckEntry struct {
 	Board    string
 	Engine   Style
 	Schedule string // layer, auto, p<P>-op<K> or p<P>-block<N>
-	// InputSource is the input convention; sram (the frame is in SRAM, part of
-	// the peak) is the only one this build estimates.
+	// InputSource is the input convention (PlanOptions.InputSource): sram, the
+	// default (the frame is in SRAM, part of the peak), or stream.
 	InputSource string
 	// Budgets; 0 = none.
 	MaxPeakSRAM  int
@@ -274,7 +274,7 @@ func LoadCheckConfig(path string) (*CheckConfig, error) {
 			e.Schedule = "layer"
 		}
 		if e.InputSource == "" {
-			e.InputSource = "sram"
+			e.InputSource = InputSRAM
 		}
 		if _, err := FindBoardIn(boards, e.Board); err != nil {
 			return nil, fail(at("board"), "model[%d].board: %v", i, err)
@@ -285,9 +285,10 @@ func LoadCheckConfig(path string) (*CheckConfig, error) {
 		if e.plan, err = parseSchedule(e.Schedule); err != nil {
 			return nil, fail(at("schedule"), "model[%d].%v", i, err)
 		}
-		if e.InputSource != "sram" {
-			return nil, fail(at("input_source"), "model[%d].input_source %q: this build estimates the input frame in SRAM only (sram)", i, e.InputSource)
+		if e.InputSource != InputSRAM && e.InputSource != InputStream {
+			return nil, fail(at("input_source"), "model[%d].input_source %q: want %s (the frame in SRAM, counted in the peak) or %s (it streams in)", i, e.InputSource, InputSRAM, InputStream)
 		}
+		e.plan.InputSource = e.InputSource
 		for _, b := range []struct {
 			key string
 			dst *int
@@ -494,7 +495,7 @@ func Check(ctx context.Context, c *CheckConfig, base *CheckBaseline) (*CheckRepo
 			}
 			graphs[spec] = g
 		}
-		key := e.Board + "/" + e.Engine.String() + "/" + e.Schedule
+		key := e.Board + "/" + e.Engine.String() + "/" + e.Schedule + "/" + e.InputSource
 		gr := byKey[key]
 		if gr == nil {
 			b, err := FindBoardIn(boards, e.Board)

@@ -60,7 +60,7 @@ const vww1 = "mcunet-vww1@stm32f746/tinyengine/layer/sram"
 // its committed baseline, and every entry is in it.
 func TestCheckCommittedBaseline(t *testing.T) {
 	code, out, errOut := runCLI("check", "--config", committedConfig)
-	if code != 0 || errOut != "" || !strings.Contains(out, "PASS: 15 entries") || strings.Contains(out, "FAIL") {
+	if code != 0 || errOut != "" || !strings.Contains(out, "PASS: 16 entries") || strings.Contains(out, "FAIL") {
 		t.Fatalf("exit %d, stderr %q:\n%s", code, errOut, out)
 	}
 }
@@ -73,7 +73,7 @@ func TestCheckSeededRegression(t *testing.T) {
 	up := func(e map[string]map[string]float64) { e[vww1]["peak_sram_bytes"]++ }
 	cfg := checkDir(t, committed(t), down)
 	code, out, errOut := runCLI("check", "--config", cfg)
-	if code != 1 || errOut != "mcusim check: 1 of 15 entries failed\n" {
+	if code != 1 || errOut != "mcusim check: 1 of 16 entries failed\n" {
 		t.Fatalf("regression: exit %d, stderr %q:\n%s", code, errOut, out)
 	}
 	row := lineWith(out, vww1+" ", "peak_sram_bytes")
@@ -171,7 +171,7 @@ func TestCheckJUnitMarkdown(t *testing.T) {
 	if err := xml.Unmarshal(data, &doc); err != nil {
 		t.Fatalf("JUnit does not parse: %v\n%s", err, data)
 	}
-	if doc.Tests != 15 || doc.Failures != 1 || len(doc.Suite) != 1 || len(doc.Suite[0].Cases) != 15 {
+	if doc.Tests != 16 || doc.Failures != 1 || len(doc.Suite) != 1 || len(doc.Suite[0].Cases) != 16 {
 		t.Fatalf("tests %d, failures %d, suites %d", doc.Tests, doc.Failures, len(doc.Suite))
 	}
 	failed := 0
@@ -203,7 +203,7 @@ func TestCheckJUnitMarkdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(mdText), "1 of 15 entries failed") || !strings.Contains(string(mdText), "| "+vww1+" | peak_sram_bytes |") {
+	if !strings.Contains(string(mdText), "1 of 16 entries failed") || !strings.Contains(string(mdText), "| "+vww1+" | peak_sram_bytes |") {
 		t.Errorf("markdown:\n%s", mdText)
 	}
 }
@@ -257,7 +257,7 @@ func TestCheckJSON(t *testing.T) {
 	if _, err := dec.Token(); err != io.EOF {
 		t.Errorf("more than one JSON value: %v", err)
 	}
-	if !r.Passed || len(r.Entries) != 15 || len(r.Entries[0].Figures) != 3 {
+	if !r.Passed || len(r.Entries) != 16 || len(r.Entries[0].Figures) != 3 {
 		t.Errorf("report %+v", r)
 	}
 }
@@ -281,7 +281,7 @@ func TestCheckBrokenConfig(t *testing.T) {
 		{"unknown engine", head + strings.Replace(entry, "tinyengine", "magic", 1), 5, "engine"},
 		{"bad schedule", head + entry + "schedule = \"patchy\"\n", 6, "p<P>-op<K>"},
 		{"bad tolerance", head + "tolerance = \"lots\"\n" + entry, 2, "tolerance"},
-		{"input source", head + entry + "input_source = \"stream\"\n", 6, "input_source"},
+		{"input source", head + entry + "input_source = \"river\"\n", 6, "input_source"},
 		{"missing engine", head + "[[model]]\nname = \"mcunet-in0\"\nboard = \"stm32f746\"\n", 2, "engine is required"},
 		{"duplicate", head + entry + entry, 6, "repeats the entry of line 2"},
 		{"no baseline", entry, 1, "baseline: required"},
