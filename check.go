@@ -137,7 +137,7 @@ func ParseTolerance(s string) (Tolerance, error) {
 }
 
 // parseSchedule turns a schedule name into plan options: layer, auto (the
-// lowest executable peak over p in 1..4 and every split), p<P>-op<K> (p×p
+// lowest executable peak over p in 2..4 and every split), p<P>-op<K> (p×p
 // patches over the first K operators, TinyEngine's split_index) or
 // p<P>-block<N> (over the first N blocks, MCUNetV2's n).
 func parseSchedule(s string) (PlanOptions, error) {

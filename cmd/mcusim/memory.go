@@ -27,7 +27,7 @@ func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.patches, "patches", 0, "p: run the first stage in p×p patches (0 = layer-based)")
 	fs.IntVar(&f.splitOp, "split-op", 0, "patch stage = the first K operators, counted after PAD folding (TinyEngine's split_index)")
 	fs.IntVar(&f.splitBlock, "split-block", 0, "patch stage = the first N blocks, block 0 = the stem (MCUNetV2's n)")
-	fs.BoolVar(&f.auto, "auto", false, "search p in 1..4 and every split; keep the lowest peak (ties: lowest MAC overhead)")
+	fs.BoolVar(&f.auto, "auto", false, "search p in 2..4 and every split; keep the lowest peak (ties: lowest MAC overhead)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object")
 	registerInput(fs, &f.input)
 	fs.IntVar(&f.arenaLimit, "arena-limit", 0, "address space of the tinyengine planner in MiB (0 = TinyEngine's 10 MiB default); a limit of mcusim, not of a board")

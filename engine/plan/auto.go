@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 )
 
-// autoPlan searches every patch schedule — p×p patches for p in 1..4 and
+// autoPlan searches every patch schedule — p×p patches for p in 2..4 and
 // every split — and the layer-based one, and keeps the lowest peak SRAM; ties
 // go to the lower whole-network MAC overhead, then to the earlier schedule
 // (the layer-based one first, then by p and split). With opt.Sound it skips
@@ -29,7 +29,7 @@ func (prog *Program) autoPlan(pr Planner, opt Options) (*Plan, error) {
 	}
 	type schedule struct{ patches, split int }
 	var todo []schedule
-	for p := 1; p <= 4; p++ {
+	for p := 2; p <= 4; p++ { // p = 1 only adds MACs (patchSchedule)
 		for k := 1; k < len(prog.Steps); k++ {
 			todo = append(todo, schedule{p, k})
 		}

@@ -3,6 +3,7 @@ package plan_test
 import (
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 
 	"mcusim/engine/plan"
@@ -43,6 +44,28 @@ func TestAutoWorkers(t *testing.T) {
 			if (len(one.Layers) > 0) == opt.NoLayers {
 				t.Errorf("%s %+v: %d layers", name, opt, len(one.Layers))
 			}
+		}
+	}
+}
+
+// TestPatchesOneRefused (issue 10): a 1×1 "patch" is the whole stage through
+// a window larger than the image, more MACs for nothing; it is refused with
+// a line saying so, and --auto no longer offers it.
+func TestPatchesOneRefused(t *testing.T) {
+	g, err := zoo.Load("mcunet-vww1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plan.PlanMemory(g, plan.Options{Planner: plan.PlannerTinyEngine, Patches: 1, SplitOp: 5}); err == nil || !strings.Contains(err.Error(), "--patches 1") {
+		t.Errorf("p = 1 planned: %v", err)
+	}
+	pl, err := plan.PlanMemory(g, plan.Options{Planner: plan.PlannerTinyEngine, Auto: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range pl.Candidates {
+		if c.Schedule == "patch" && c.Patches < 2 {
+			t.Errorf("--auto offers %+v", c)
 		}
 	}
 }

@@ -62,6 +62,12 @@ func patchSchedule(prog *Program, patches, split int) ([]Step, *PatchInfo, error
 	if patches < 1 {
 		return nil, nil, fmt.Errorf("--patches must be at least 1, got %d", patches)
 	}
+	if patches == 1 {
+		// One "patch" is the whole image computed through a valid-padding
+		// window larger than the image (an 87×87 input for an 80×80 image):
+		// more MACs for the same stage output, never a saving (issue 10).
+		return nil, nil, fmt.Errorf("--patches 1 computes the whole stage as one patch, which only adds MACs; use the layer-based schedule (no --patches) or p ≥ 2")
+	}
 	if split < 1 || split >= n {
 		return nil, nil, fmt.Errorf("--split-op %d is out of range: model %s has %d operators after PAD folding; use 1..%d", split, prog.Graph.Name, n, n-1)
 	}

@@ -15,7 +15,7 @@ type Options struct {
 	// SplitBlock the number of blocks (MCUNetV2's n, block 0 = the stem). Set one.
 	SplitOp    int
 	SplitBlock int
-	// Auto searches p in 1..4 and every split (and the layer-based schedule) and
+	// Auto searches p in 2..4 and every split (and the layer-based schedule) and
 	// keeps the lowest peak; ties go to the lowest MAC overhead.
 	Auto bool
 	// Sound makes Auto skip plans with Conflicts (what execution needs).
