@@ -6,7 +6,8 @@
 // So far it covers MCUNetV2 Table 1 (MobileNetV2 1.0 at 224², 4×4 patches,
 // analytic int8), Figure 1 (its per-block peak memory) and the TinyEngine
 // README's STM32F746 comparison of TinyEngine, CMSIS-NN and TF Lite Micro on
-// mcunet-vww1; the other claims of claims.md are listed there.
+// mcunet-vww1, and the TinyEngine SRAM of the tinyml README's tables; the
+// other claims of claims.md are listed there.
 package claims
 
 import (
@@ -75,7 +76,11 @@ func Evaluate() ([]Claim, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(append(t1, f1...), te...), nil
+	tml, err := tinymlSRAM()
+	if err != nil {
+		return nil, err
+	}
+	return append(append(append(t1, f1...), te...), tml...), nil
 }
 
 const kib = 1024.0 // "kB" in MIT HAN Lab material is KiB (claims.md §0)
@@ -312,3 +317,42 @@ func tinyEngineVWW1() ([]Claim, error) {
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+// tinymlTinyEngineSRAM is the TinyEngine SRAM column of the tinyml README's
+// tables (mit-han-lab/tinyml mcunet/README.md at 734990f; claims.md §4),
+// "measured on STM32F746" / "on the corresponding devices", in kB.
+var tinymlTinyEngineSRAM = []struct {
+	model string
+	kB    float64
+}{
+	{"mbv2-w0.3-r80", 98}, {"mbv2-w0.35-r144", 308}, {"proxyless-w0.25-r112", 114}, {"proxyless-w0.3-r176", 292},
+	{"mcunet-in0", 54}, {"mcunet-in1", 107}, {"mcunet-in2", 242}, {"mcunet-in3", 293}, {"mcunet-in4", 456},
+}
+
+// tinymlSRAM compares each measured TinyEngine SRAM with the peak of
+// mcusim's TinyEngine planner (layer-based, the frame in SRAM).
+func tinymlSRAM() ([]Claim, error) {
+	var rows []Claim
+	for _, m := range tinymlTinyEngineSRAM {
+		g, err := mcusim.LoadModel(m.model)
+		if err != nil {
+			return nil, err
+		}
+		p, err := mcusim.Memory(g, mcusim.PlanOptions{Planner: mcusim.PlannerTinyEngine, NoLayers: true})
+		if err != nil {
+			return nil, err
+		}
+		c := Claim{ID: "tml21-sram-" + m.model, Source: "tinyml README 2021 (TinyEngine)", Quantity: "SRAM, " + m.model,
+			Unit: "kB", Published: m.kB, Precision: 0.5, Value: float64(p.PeakSRAM) / kib}
+		c.judge()
+		if c.Verdict != Reproduced {
+			side := "above"
+			if c.Published < c.Value {
+				side = "below"
+			}
+			c.Reason = fmt.Sprintf("the measured figure is %.1f kB %s mcusim's planned arena and scratch", math.Abs(c.Published-c.Value), side)
+		}
+		rows = append(rows, c)
+	}
+	return rows, nil
+}

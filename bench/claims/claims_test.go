@@ -31,6 +31,14 @@ func TestTable1(t *testing.T) {
 	} {
 		want[id] = v
 	}
+	// claims.md §4: mcusim's planned peak is 4-11% below every measured
+	// TinyEngine SRAM of the tinyml README.
+	for id, v := range map[string]string{
+		"mbv2-w0.3-r80": Differs, "mbv2-w0.35-r144": Within, "proxyless-w0.25-r112": Differs, "proxyless-w0.3-r176": Differs,
+		"mcunet-in0": Differs, "mcunet-in1": Differs, "mcunet-in2": Differs, "mcunet-in3": Differs, "mcunet-in4": Differs,
+	} {
+		want["tml21-sram-"+id] = v
+	}
 	if len(rows) != len(want) {
 		t.Errorf("%d rows, want %d", len(rows), len(want))
 	}
