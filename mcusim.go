@@ -63,6 +63,9 @@ const (
 const (
 	InputSRAM   = plan.InputSRAM
 	InputStream = plan.InputStream
+	// Objectives of the --auto search (PlanOptions.Objective).
+	ObjectivePeak = plan.ObjectivePeak
+	ObjectiveMACs = plan.ObjectiveMACs
 )
 
 // Planners lists the memory planners.
@@ -202,3 +205,14 @@ func DataDir(dir string) (string, error) {
 
 // FindBoardIn looks a board up by id in a database returned by Boards.
 func FindBoardIn(boards []Board, id string) (*Board, error) { return mem.Find(boards, id) }
+
+// AutoFor sets opt's --auto budgets to board b: the SRAM CheckFit compares
+// with (the largest contiguous SRAM region) and the Flash; with a board and no
+// objective given, --auto keeps the fewest MACs among schedules that fit.
+func AutoFor(opt *PlanOptions, b *Board) {
+	_, opt.SRAMBudget = b.ArenaRegion()
+	opt.FlashBudget = b.Flash.Size
+	if opt.Objective == "" {
+		opt.Objective = plan.ObjectiveMACs
+	}
+}

@@ -15,7 +15,7 @@ type planFlags struct {
 	model, planner               string
 	patches, splitOp, splitBlock int
 	auto, json                   bool
-	input                        string
+	input, objective             string
 	arenaLimit                   int // MiB, 0 = the planner's default
 	bits                         int
 	bitsLine                     string // for an MCUNet JSON model: its bit width and why
@@ -30,6 +30,7 @@ func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.auto, "auto", false, "search p in 2..4 and every split; keep the lowest peak (ties: lowest MAC overhead)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object")
 	registerInput(fs, &f.input)
+	fs.StringVar(&f.objective, "objective", "", "what --auto minimises: peak (lowest peak SRAM) or macs (fewest MACs among schedules that fit the board); default: macs with --board, else peak")
 	fs.IntVar(&f.arenaLimit, "arena-limit", 0, "address space of the tinyengine planner in MiB (0 = TinyEngine's 10 MiB default); a limit of mcusim, not of a board")
 	fs.IntVar(&f.bits, "bits", 0, "bit width of an MCUNet .json model: 8 or 4 (default: 4 when the file name contains \"int4\", else 8)")
 }
@@ -38,7 +39,7 @@ func (f *planFlags) register(fs *flag.FlagSet) {
 // by the planner (mcusim.PlanOptions).
 func (f *planFlags) load() (*mcusim.Graph, mcusim.PlanOptions, error) {
 	opt := mcusim.PlanOptions{Planner: f.planner, Patches: f.patches, SplitOp: f.splitOp,
-		SplitBlock: f.splitBlock, Auto: f.auto, InputSource: f.input}
+		SplitBlock: f.splitBlock, Auto: f.auto, InputSource: f.input, Objective: f.objective}
 	if f.model == "" {
 		return nil, opt, usagef("--model is required (a zoo name, .tflite or .json path; see mcusim models)")
 	}
@@ -100,6 +101,13 @@ func cmdMemory(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var board *mcusim.Board
+	if bf.board != "" {
+		if board, err = mcusim.FindBoard(bf.board, bf.boards); err != nil {
+			return err
+		}
+		mcusim.AutoFor(&opt, board)
+	}
 	plan, err := mcusim.Memory(g, opt)
 	if err != nil {
 		return err
@@ -109,11 +117,7 @@ func cmdMemory(args []string, out, errw io.Writer) error {
 		rep.Bits = bits
 	}
 	if bf.board != "" {
-		b, err := mcusim.FindBoard(bf.board, bf.boards)
-		if err != nil {
-			return err
-		}
-		fit := mcusim.CheckFit(plan, b)
+		fit := mcusim.CheckFit(plan, board)
 		rep.Fit, rep.Fits = &fit, &fit.Fits
 	}
 	if f.json {
@@ -121,6 +125,13 @@ func cmdMemory(args []string, out, errw io.Writer) error {
 	}
 	printPlan(out, rep, f.bitsLine)
 	return nil
+}
+
+func yes(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "-"
 }
 
 func kib(b int) string { return fmt.Sprintf("%.1f KiB", float64(b)/1024) }
@@ -180,9 +191,13 @@ func printPlan(out io.Writer, rep memoryReport, bitsLine string) {
 		fmt.Fprintf(out, "board     %s: SRAM %s, Flash %s -> %s\n", rep.Fit.Board, kib(rep.Fit.SRAMBytes), kib(rep.Fit.FlashBytes), rep.Fit.Verdict)
 	}
 	if len(p.Candidates) > 0 {
-		fmt.Fprintln(out, "\nbest schedules found by --auto:")
+		why := "the lowest peak SRAM (ties: the lowest MAC overhead)"
+		if p.Objective == mcusim.ObjectiveMACs {
+			why = "the fewest MACs among the schedules that fit (the lowest peak when none fits)"
+		}
+		fmt.Fprintf(out, "\n--auto kept %s; lowest peaks shown, Pareto = no candidate has both a lower-or-equal peak and fewer-or-equal MACs:\n", why)
 		tw := tabwriter.NewWriter(out, 2, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "schedule\tp\tsplit-op\tsplit-block\tpeak SRAM\tMAC overhead\t")
+		fmt.Fprintln(tw, "schedule\tp\tsplit-op\tsplit-block\tpeak SRAM\tMAC overhead\tfits\tPareto\t")
 		shown := 0
 		for _, c := range p.Candidates {
 			if c.Error != "" || shown == 8 {
@@ -193,7 +208,7 @@ func printPlan(out io.Writer, rep memoryReport, bitsLine string) {
 			if c.SplitBlock >= 0 {
 				blk = fmt.Sprint(c.SplitBlock)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%+.1f%%\t\n", c.Schedule, c.Patches, c.SplitOp, blk, kib(c.PeakSRAM), 100*c.MACsOverhead)
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%+.1f%%\t%s\t%s\t\n", c.Schedule, c.Patches, c.SplitOp, blk, kib(c.PeakSRAM), 100*c.MACsOverhead, yes(c.Fits), yes(c.Pareto))
 		}
 		tw.Flush()
 	}

@@ -34,25 +34,23 @@ func (prog *Program) autoPlan(pr Planner, opt Options) (*Plan, error) {
 			todo = append(todo, schedule{p, k})
 		}
 	}
+	if _, err := objectiveOf(opt.Objective); err != nil {
+		return nil, err
+	}
 	// cands[0] is the layer-based schedule, cands[1+t] schedule todo[t].
 	cands := make([]Candidate, 1+len(todo))
 	cands[0] = Candidate{Schedule: "layer", SplitBlock: -1, PeakSRAM: layer.PeakSRAM}
-	// Each worker keeps the best plan it saw with its candidate index; the
-	// minimum of (peak, overhead, index) over the workers is the sequential
-	// search's winner.
-	type pick struct {
-		pl  *Plan
-		idx int
-	}
+	layerFlash := layer.Flash
+	cands[0].MACs = prog.MACs
+	eligible := make([]bool, len(cands))
+	eligible[0] = true
 	workers := min(runtime.GOMAXPROCS(0), max(len(todo), 1))
-	picks := make([]pick, workers)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := range workers {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			best := pick{pl: layer, idx: 0}
 			for {
 				t := int(next.Add(1)) - 1
 				if t >= len(todo) {
@@ -69,6 +67,7 @@ func (prog *Program) autoPlan(pr Planner, opt Options) (*Plan, error) {
 					continue
 				}
 				c.PeakSRAM = pl.PeakSRAM
+				c.MACs = pl.Patch.TotalMACs
 				c.MACsOverhead = pl.Patch.MACsOverheadTotal
 				c.PatchInputHW = pl.Patch.PatchInputHW
 				c.Conflicts = len(pl.Conflicts)
@@ -84,20 +83,49 @@ func (prog *Program) autoPlan(pr Planner, opt Options) (*Plan, error) {
 					}
 				}
 				cands[1+t] = c
-				if better(pl, best.pl) { // t ascends within a worker: ties keep the earlier
-					best = pick{pl: pl, idx: 1 + t}
-				}
+				eligible[1+t] = true
 			}
-			picks[w] = best
 		}()
 	}
 	wg.Wait()
-	win := pick{pl: layer, idx: 0}
-	for _, p := range picks {
-		if better(p.pl, win.pl) || !better(win.pl, p.pl) && p.idx < win.idx {
-			win = p
+	// Fit against the budgets; when nothing fits, every eligible schedule
+	// stays in the running and the lowest peak wins.
+	anyFits := false
+	for i := range cands {
+		c := &cands[i]
+		c.Fits = (opt.SRAMBudget <= 0 || c.PeakSRAM <= opt.SRAMBudget) && (opt.FlashBudget <= 0 || layerFlash <= opt.FlashBudget)
+		anyFits = anyFits || eligible[i] && c.Fits
+	}
+	objective, _ := objectiveOf(opt.Objective)
+	if !anyFits {
+		objective = ObjectivePeak
+	}
+	winIdx := -1
+	for i := range cands {
+		if !eligible[i] || anyFits && !cands[i].Fits {
+			continue
+		}
+		if winIdx < 0 || beats(&cands[i], &cands[winIdx], objective) {
+			winIdx = i
 		}
 	}
+	for i := range cands {
+		if !eligible[i] {
+			continue
+		}
+		cands[i].Pareto = true
+		for j := range cands {
+			a, b := &cands[j], &cands[i]
+			if eligible[j] && a.PeakSRAM <= b.PeakSRAM && a.MACs <= b.MACs && (a.PeakSRAM < b.PeakSRAM || a.MACs < b.MACs) {
+				cands[i].Pareto = false
+				break
+			}
+		}
+	}
+	win := struct {
+		pl  *Plan
+		idx int
+	}{layer, winIdx}
 	best := win.pl
 	{
 		// The winner again, with its per-layer table (unless opt.NoLayers)
@@ -121,5 +149,38 @@ func (prog *Program) autoPlan(pr Planner, opt Options) (*Plan, error) {
 		return a.MACsOverhead < b.MACsOverhead
 	})
 	best.Candidates = cands
+	best.Objective = objective
 	return best, nil
+}
+
+// Objectives of the --auto search (Options.Objective).
+const (
+	ObjectivePeak = "peak"
+	ObjectiveMACs = "macs"
+)
+
+func objectiveOf(o string) (string, error) {
+	switch o {
+	case "", ObjectivePeak:
+		return ObjectivePeak, nil
+	case ObjectiveMACs:
+		return ObjectiveMACs, nil
+	}
+	return "", fmt.Errorf("unknown --objective %q; use %s (lowest peak SRAM) or %s (fewest MACs among the schedules that fit)", o, ObjectivePeak, ObjectiveMACs)
+}
+
+// beats orders candidates for an objective: peak — lowest peak, then MAC
+// overhead; macs — fewest MACs, then lowest peak. Equal keys keep the
+// earlier candidate (the layer-based one first, then by p and split).
+func beats(a, b *Candidate, objective string) bool {
+	if objective == ObjectiveMACs {
+		if a.MACs != b.MACs {
+			return a.MACs < b.MACs
+		}
+		return a.PeakSRAM < b.PeakSRAM
+	}
+	if a.PeakSRAM != b.PeakSRAM {
+		return a.PeakSRAM < b.PeakSRAM
+	}
+	return a.MACsOverhead < b.MACsOverhead
 }

@@ -69,3 +69,41 @@ func TestPatchesOneRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoBudget (issue 10): with a board's budgets and the macs objective,
+// --auto keeps the layer schedule when it fits, and a patch schedule when
+// only patch schedules fit; the winner is marked fitting and on the Pareto
+// front.
+func TestAutoBudget(t *testing.T) {
+	g, err := zoo.Load("mcunet-in3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := plan.Options{Planner: plan.PlannerTinyEngine, Auto: true, Objective: plan.ObjectiveMACs, FlashBudget: 1 << 20}
+	fits := base
+	fits.SRAMBudget = 320 << 10 // the F746's largest region
+	pl, err := plan.PlanMemory(g, fits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pl.Schedule != "layer" || pl.PeakSRAM > fits.SRAMBudget || pl.Objective != plan.ObjectiveMACs {
+		t.Errorf("320 KiB: kept %s (%d B, objective %s), want the layer schedule that fits", pl.Schedule, pl.PeakSRAM, pl.Objective)
+	}
+	tight := base
+	tight.SRAMBudget = pl.PeakSRAM - 1 // the layer schedule no longer fits
+	pt, err := plan.PlanMemory(g, tight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pt.Schedule != "patch" || pt.PeakSRAM > tight.SRAMBudget {
+		t.Fatalf("%d B: kept %s at %d B", tight.SRAMBudget, pt.Schedule, pt.PeakSRAM)
+	}
+	for _, c := range pt.Candidates {
+		if c.Error == "" && c.Conflicts == 0 && c.Fits && c.MACs < pt.Patch.TotalMACs {
+			t.Errorf("%+v fits with fewer MACs than the winner's %d", c, pt.Patch.TotalMACs)
+		}
+		if c.Patches == pt.Patch.Patches && c.SplitOp == pt.Patch.SplitOp && (!c.Fits || !c.Pareto) {
+			t.Errorf("winner %+v not marked fitting and Pareto", c)
+		}
+	}
+}

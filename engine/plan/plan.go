@@ -18,6 +18,12 @@ type Options struct {
 	// Auto searches p in 2..4 and every split (and the layer-based schedule) and
 	// keeps the lowest peak; ties go to the lowest MAC overhead.
 	Auto bool
+	// Objective is what Auto minimises among the schedules it may keep:
+	// ObjectivePeak (the default, "") or ObjectiveMACs. With SRAMBudget > 0
+	// (and FlashBudget > 0) only schedules that fit them are kept when any
+	// does; otherwise the lowest peak wins.
+	Objective               string
+	SRAMBudget, FlashBudget int
 	// Sound makes Auto skip plans with Conflicts (what execution needs).
 	Sound bool
 	// NoLayers skips the per-layer table (Plan.Layers), which labelling loops
@@ -62,6 +68,9 @@ type Plan struct {
 	// Buffers are the placed activation buffers (arena planners only).
 	Buffers    []Buffer    `json:"buffers,omitempty"`
 	Candidates []Candidate `json:"candidates,omitempty"`
+	// Objective is what --auto minimised (ObjectivePeak when no candidate
+	// fits the budgets); empty without --auto.
+	Objective string `json:"objective,omitempty"`
 	// Conflicts are pairs of buffers that the placement puts on the same bytes
 	// while both are live: TinyEngine's identical-lifetime rule and its
 	// quarter-size stride-2 shrink can produce them (claims.md §7.4, §7.5).
@@ -200,8 +209,14 @@ type Candidate struct {
 	PeakSRAM     int     `json:"peak_sram_bytes"`
 	MACsOverhead float64 `json:"macs_overhead_total"`
 	PatchInputHW [2]int  `json:"patch_input_hw"`
-	Conflicts    int     `json:"conflicts,omitempty"`
-	Error        string  `json:"error,omitempty"`
+	MACs         int64   `json:"macs"`
+	// Fits: within Options.SRAMBudget and FlashBudget (true without budgets).
+	Fits bool `json:"fits"`
+	// Pareto: no other kept candidate has a lower-or-equal peak and MAC count
+	// with one of them lower.
+	Pareto    bool   `json:"pareto"`
+	Conflicts int    `json:"conflicts,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 // PlanExecution plans a graph for running its kernels (or pricing them):
@@ -351,26 +366,11 @@ func (prog *Program) splitBlockOf(split int) int {
 	return s[split].Block
 }
 
-// better orders plans by peak SRAM, then by whole-network MAC overhead.
-func better(a, b *Plan) bool {
-	if a.PeakSRAM != b.PeakSRAM {
-		return a.PeakSRAM < b.PeakSRAM
-	}
-	return overhead(a) < overhead(b)
-}
-
 func (p *Plan) patches() int {
 	if p.Patch == nil {
 		return 0
 	}
 	return p.Patch.Patches
-}
-
-func overhead(p *Plan) float64 {
-	if p.Patch == nil {
-		return 0
-	}
-	return p.Patch.MACsOverheadTotal
 }
 
 func maxOf(v []int) int {
