@@ -73,6 +73,8 @@ func (prog *Program) autoPlan(pr Planner, opt Options) (*Plan, error) {
 				c.Conflicts = len(pl.Conflicts)
 				if opt.Sound {
 					if len(pl.Conflicts) > 0 {
+						cf := pl.Conflicts[0]
+						c.Error = fmt.Sprintf("not executable: TinyEngine's allocation puts buffers %d and %d on the same bytes while both are live (step %d)", cf.A, cf.B, cf.Step)
 						cands[1+t] = c
 						continue
 					}

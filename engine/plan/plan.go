@@ -24,7 +24,9 @@ type Options struct {
 	// does; otherwise the lowest peak wins.
 	Objective               string
 	SRAMBudget, FlashBudget int
-	// Sound makes Auto skip plans with Conflicts (what execution needs).
+	// Sound makes Auto skip plans with Conflicts or patch windows that cannot
+	// be executed (what execution needs); Auto sets it for planners whose
+	// plans execute, so every verb gets the same schedule.
 	Sound bool
 	// NoLayers skips the per-layer table (Plan.Layers), which labelling loops
 	// do not read.
@@ -270,6 +272,11 @@ func (prog *Program) Plan(opt Options) (*Plan, error) {
 	if opt.Auto {
 		if opt.Patches != 0 || opt.SplitOp != 0 || opt.SplitBlock != 0 {
 			return nil, fmt.Errorf("--auto searches the schedule itself; drop --patches/--split-op/--split-block")
+		}
+		if pr.Capabilities().Executable {
+			// One answer for every verb: memory, fit, estimate and run all
+			// keep the schedules that execute (issue 10).
+			opt.Sound = true
 		}
 		return prog.autoPlan(pr, opt)
 	}
