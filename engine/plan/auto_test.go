@@ -107,3 +107,23 @@ func TestAutoBudget(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAutoIn3 is the --auto search on mcunet-in3 with the F746's
+// budgets and the macs objective (issue 10 asks < 100 ms on 2 cores).
+func BenchmarkAutoIn3(b *testing.B) {
+	g, err := zoo.Load("mcunet-in3")
+	if err != nil {
+		b.Fatal(err)
+	}
+	prog, err := plan.Lower(g)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt := plan.Options{Planner: plan.PlannerTinyEngine, Auto: true, Objective: plan.ObjectiveMACs,
+		SRAMBudget: 320 << 10, FlashBudget: 1 << 20, NoLayers: true}
+	for b.Loop() {
+		if _, err := prog.Plan(opt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
