@@ -64,8 +64,9 @@ const (
 	InputSRAM   = plan.InputSRAM
 	InputStream = plan.InputStream
 	// Objectives of the --auto search (PlanOptions.Objective).
-	ObjectivePeak = plan.ObjectivePeak
-	ObjectiveMACs = plan.ObjectiveMACs
+	ObjectivePeak    = plan.ObjectivePeak
+	ObjectiveMACs    = plan.ObjectiveMACs
+	ObjectiveLatency = plan.ObjectiveLatency
 )
 
 // Planners lists the memory planners.
@@ -207,12 +208,17 @@ func DataDir(dir string) (string, error) {
 func FindBoardIn(boards []Board, id string) (*Board, error) { return mem.Find(boards, id) }
 
 // AutoFor sets opt's --auto budgets to board b: the SRAM CheckFit compares
-// with (the largest contiguous SRAM region) and the Flash; with a board and no
-// objective given, --auto keeps the fewest MACs among schedules that fit.
-func AutoFor(opt *PlanOptions, b *Board) {
+// with (the largest contiguous SRAM region) and the Flash. With no objective
+// given, --auto keeps the lowest estimated latency among schedules that fit
+// when the caller prices candidates (priced: an Estimator does), else the
+// fewest MACs among them.
+func AutoFor(opt *PlanOptions, b *Board, priced bool) {
 	_, opt.SRAMBudget = b.ArenaRegion()
 	opt.FlashBudget = b.Flash.Size
 	if opt.Objective == "" {
 		opt.Objective = plan.ObjectiveMACs
+		if priced {
+			opt.Objective = plan.ObjectiveLatency
+		}
 	}
 }

@@ -159,7 +159,12 @@ func (e *Estimator) Estimate(ctx context.Context, g *Graph) (*EstimateReport, er
 	if err != nil {
 		return nil, err
 	}
-	pl, note, err := l.prog.PlanExecution(e.opt.Plan)
+	popt := e.opt.Plan
+	if popt.Auto && popt.Objective == plan.ObjectiveLatency {
+		// The search prices its candidates through this session's pricers.
+		popt.Latency = &sessionPricing{e}
+	}
+	pl, note, err := l.prog.PlanExecution(popt)
 	if err != nil {
 		return nil, err
 	}
@@ -278,4 +283,26 @@ func (e *Estimator) estimateOne(ctx context.Context, g *Graph) EstimateResult {
 	}
 	rep, err := e.Estimate(ctx, g)
 	return EstimateResult{Report: rep, Err: err}
+}
+
+// sessionPricing prices the --auto search's candidates through an
+// estimator session's pricers (plan.LatencyPricer).
+type sessionPricing struct{ e *Estimator }
+
+// LatencyMS prices pl on the session's board and style.
+func (sp *sessionPricing) LatencyMS(pl *plan.Plan) (float64, error) {
+	e := sp.e
+	p, _ := e.pricers.Get().(*sim.Pricer)
+	if p == nil {
+		var err error
+		if p, err = sim.NewPricer(e.po); err != nil {
+			return 0, err
+		}
+	}
+	defer e.pricers.Put(p)
+	est, err := p.PriceEach(pl)
+	if err != nil {
+		return 0, err
+	}
+	return est.LatencyMS, nil
 }

@@ -235,3 +235,55 @@ func TestEstimatorBadInput(t *testing.T) {
 		t.Error("nil board accepted")
 	}
 }
+
+// TestEstimatorAutoLatency (issue 10): estimate --auto --board prices every
+// candidate through the session and keeps the fastest that fits; on the
+// F746 mcunet-in3's layer schedule fits and is the fastest.
+func TestEstimatorAutoLatency(t *testing.T) {
+	g, err := mcusim.LoadModel("mcunet-in3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := board(t, "stm32f746")
+	opt := plan.Options{Planner: plan.PlannerTinyEngine, Auto: true}
+	mcusim.AutoFor(&opt, b, true)
+	e, err := mcusim.NewEstimator(b, mcusim.StyleTinyEngine, mcusim.EstimatorOptions{Plan: opt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.Estimate(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Schedule != "layer" || !rep.Fits || rep.Estimate == nil {
+		t.Fatalf("kept %s, fits %v", rep.Schedule, rep.Fits)
+	}
+	pl, _, err := plan.PlanExecution(g, opt) // no pricer: refused with a line
+	if err == nil || pl != nil {
+		t.Errorf("latency objective without a pricer planned: %v", err)
+	}
+}
+
+// BenchmarkEstimateAutoLatency: estimate --auto --objective latency on
+// mcunet-in3 (issue 10 asks < 100 ms on 2 cores).
+func BenchmarkEstimateAutoLatency(bm *testing.B) {
+	g, err := mcusim.LoadModel("mcunet-in3")
+	if err != nil {
+		bm.Fatal(err)
+	}
+	b, err := mcusim.FindBoard("stm32f746", "")
+	if err != nil {
+		bm.Fatal(err)
+	}
+	opt := plan.Options{Planner: plan.PlannerTinyEngine, Auto: true, Objective: plan.ObjectiveLatency}
+	mcusim.AutoFor(&opt, b, true)
+	e, err := mcusim.NewEstimator(b, mcusim.StyleTinyEngine, mcusim.EstimatorOptions{Plan: opt, NoLayers: true})
+	if err != nil {
+		bm.Fatal(err)
+	}
+	for bm.Loop() {
+		if _, err := e.Estimate(context.Background(), g); err != nil {
+			bm.Fatal(err)
+		}
+	}
+}

@@ -30,7 +30,7 @@ func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.auto, "auto", false, "search p in 2..4 and every split; keep the lowest peak (ties: lowest MAC overhead)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object")
 	registerInput(fs, &f.input)
-	fs.StringVar(&f.objective, "objective", "", "what --auto minimises: peak (lowest peak SRAM) or macs (fewest MACs among schedules that fit the board); default: macs with --board, else peak")
+	fs.StringVar(&f.objective, "objective", "", "what --auto minimises: peak (lowest peak SRAM), macs (fewest MACs among schedules that fit the board) or latency (estimate only: lowest estimated latency among them); default with --board: latency for estimate, macs for memory; else peak")
 	fs.IntVar(&f.arenaLimit, "arena-limit", 0, "address space of the tinyengine planner in MiB (0 = TinyEngine's 10 MiB default); a limit of mcusim, not of a board")
 	fs.IntVar(&f.bits, "bits", 0, "bit width of an MCUNet .json model: 8 or 4 (default: 4 when the file name contains \"int4\", else 8)")
 }
@@ -106,7 +106,7 @@ func cmdMemory(args []string, out, errw io.Writer) error {
 		if board, err = mcusim.FindBoard(bf.board, bf.boards); err != nil {
 			return err
 		}
-		mcusim.AutoFor(&opt, board)
+		mcusim.AutoFor(&opt, board, false)
 	}
 	plan, err := mcusim.Memory(g, opt)
 	if err != nil {
@@ -192,8 +192,11 @@ func printPlan(out io.Writer, rep memoryReport, bitsLine string) {
 	}
 	if len(p.Candidates) > 0 {
 		why := "the lowest peak SRAM (ties: the lowest MAC overhead)"
-		if p.Objective == mcusim.ObjectiveMACs {
+		switch p.Objective {
+		case mcusim.ObjectiveMACs:
 			why = "the fewest MACs among the schedules that fit (the lowest peak when none fits)"
+		case mcusim.ObjectiveLatency:
+			why = "the lowest estimated latency among the schedules that fit (the lowest peak when none fits)"
 		}
 		fmt.Fprintf(out, "\n--auto kept %s; lowest peaks shown, Pareto = no candidate has both a lower-or-equal peak and fewer-or-equal MACs:\n", why)
 		tw := tabwriter.NewWriter(out, 2, 0, 2, ' ', tabwriter.AlignRight)

@@ -34,16 +34,29 @@ func (prog *Program) autoPlan(pr Planner, opt Options) (*Plan, error) {
 			todo = append(todo, schedule{p, k})
 		}
 	}
-	if _, err := objectiveOf(opt.Objective); err != nil {
+	objective, err := objectiveOf(opt.Objective)
+	if err != nil {
 		return nil, err
+	}
+	if objective == ObjectiveLatency && opt.Latency == nil {
+		return nil, fmt.Errorf("--objective latency prices every candidate on a board: use estimate --board B (memory, fit and run offer peak or macs)")
 	}
 	// cands[0] is the layer-based schedule, cands[1+t] schedule todo[t].
 	cands := make([]Candidate, 1+len(todo))
 	cands[0] = Candidate{Schedule: "layer", SplitBlock: -1, PeakSRAM: layer.PeakSRAM}
 	layerFlash := layer.Flash
 	cands[0].MACs = prog.MACs
+	if objective == ObjectiveLatency {
+		if layer.Exec == nil {
+			return nil, fmt.Errorf("--objective latency needs a planner whose plans execute")
+		}
+		if cands[0].LatencyMS, err = opt.Latency.LatencyMS(layer); err != nil {
+			cands[0].Error = "not priced: " + err.Error()
+		}
+	}
 	eligible := make([]bool, len(cands))
-	eligible[0] = true
+
+	eligible[0] = cands[0].Error == ""
 	workers := min(runtime.GOMAXPROCS(0), max(len(todo), 1))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -84,6 +97,13 @@ func (prog *Program) autoPlan(pr Planner, opt Options) (*Plan, error) {
 						continue
 					}
 				}
+				if objective == ObjectiveLatency {
+					if c.LatencyMS, err = opt.Latency.LatencyMS(pl); err != nil {
+						c.Error = "not priced: " + err.Error()
+						cands[1+t] = c
+						continue
+					}
+				}
 				cands[1+t] = c
 				eligible[1+t] = true
 			}
@@ -98,7 +118,6 @@ func (prog *Program) autoPlan(pr Planner, opt Options) (*Plan, error) {
 		c.Fits = (opt.SRAMBudget <= 0 || c.PeakSRAM <= opt.SRAMBudget) && (opt.FlashBudget <= 0 || layerFlash <= opt.FlashBudget)
 		anyFits = anyFits || eligible[i] && c.Fits
 	}
-	objective, _ := objectiveOf(opt.Objective)
 	if !anyFits {
 		objective = ObjectivePeak
 	}
@@ -111,6 +130,9 @@ func (prog *Program) autoPlan(pr Planner, opt Options) (*Plan, error) {
 			winIdx = i
 		}
 	}
+	if winIdx < 0 {
+		return nil, fmt.Errorf("--auto found no schedule of %s to keep: %s", prog.Graph.Name, cands[0].Error)
+	}
 	for i := range cands {
 		if !eligible[i] {
 			continue
@@ -118,7 +140,8 @@ func (prog *Program) autoPlan(pr Planner, opt Options) (*Plan, error) {
 		cands[i].Pareto = true
 		for j := range cands {
 			a, b := &cands[j], &cands[i]
-			if eligible[j] && a.PeakSRAM <= b.PeakSRAM && a.MACs <= b.MACs && (a.PeakSRAM < b.PeakSRAM || a.MACs < b.MACs) {
+			if eligible[j] && a.PeakSRAM <= b.PeakSRAM && a.MACs <= b.MACs && a.LatencyMS <= b.LatencyMS &&
+				(a.PeakSRAM < b.PeakSRAM || a.MACs < b.MACs || a.LatencyMS < b.LatencyMS) {
 				cands[i].Pareto = false
 				break
 			}
@@ -157,8 +180,9 @@ func (prog *Program) autoPlan(pr Planner, opt Options) (*Plan, error) {
 
 // Objectives of the --auto search (Options.Objective).
 const (
-	ObjectivePeak = "peak"
-	ObjectiveMACs = "macs"
+	ObjectivePeak    = "peak"
+	ObjectiveMACs    = "macs"
+	ObjectiveLatency = "latency"
 )
 
 func objectiveOf(o string) (string, error) {
@@ -167,14 +191,19 @@ func objectiveOf(o string) (string, error) {
 		return ObjectivePeak, nil
 	case ObjectiveMACs:
 		return ObjectiveMACs, nil
+	case ObjectiveLatency:
+		return ObjectiveLatency, nil
 	}
-	return "", fmt.Errorf("unknown --objective %q; use %s (lowest peak SRAM) or %s (fewest MACs among the schedules that fit)", o, ObjectivePeak, ObjectiveMACs)
+	return "", fmt.Errorf("unknown --objective %q; use %s (lowest peak SRAM), %s (fewest MACs among the schedules that fit) or %s (lowest estimated latency among them)", o, ObjectivePeak, ObjectiveMACs, ObjectiveLatency)
 }
 
 // beats orders candidates for an objective: peak — lowest peak, then MAC
 // overhead; macs — fewest MACs, then lowest peak. Equal keys keep the
 // earlier candidate (the layer-based one first, then by p and split).
 func beats(a, b *Candidate, objective string) bool {
+	if objective == ObjectiveLatency && a.LatencyMS != b.LatencyMS {
+		return a.LatencyMS < b.LatencyMS
+	}
 	if objective == ObjectiveMACs {
 		if a.MACs != b.MACs {
 			return a.MACs < b.MACs

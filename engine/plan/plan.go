@@ -24,6 +24,10 @@ type Options struct {
 	// does; otherwise the lowest peak wins.
 	Objective               string
 	SRAMBudget, FlashBudget int
+	// Latency prices a candidate plan in milliseconds for ObjectiveLatency;
+	// the caller injects it (the estimator session's pricer) so that plan
+	// does not depend on the simulator. It must be safe for concurrent use.
+	Latency LatencyPricer `json:"-"`
 	// Sound makes Auto skip plans with Conflicts or patch windows that cannot
 	// be executed (what execution needs); Auto sets it for planners whose
 	// plans execute, so every verb gets the same schedule.
@@ -85,6 +89,12 @@ type Plan struct {
 	// Exec is how the plan runs, for code generation; nil for the closed-form
 	// planners (analytic, act), which charge bytes without placing buffers.
 	Exec *Execution `json:"-"`
+}
+
+// LatencyPricer prices a plan's latency in milliseconds on a board
+// (Options.Latency); implementations are safe for concurrent use.
+type LatencyPricer interface {
+	LatencyMS(*Plan) (float64, error)
 }
 
 // InputUse is how a plan holds the network input; every verb reports it.
@@ -212,6 +222,8 @@ type Candidate struct {
 	MACsOverhead float64 `json:"macs_overhead_total"`
 	PatchInputHW [2]int  `json:"patch_input_hw"`
 	MACs         int64   `json:"macs"`
+	// LatencyMS is the candidate's estimated latency (ObjectiveLatency only).
+	LatencyMS float64 `json:"latency_ms,omitempty"`
 	// Fits: within Options.SRAMBudget and FlashBudget (true without budgets).
 	Fits bool `json:"fits"`
 	// Pareto: no other kept candidate has a lower-or-equal peak and MAC count
