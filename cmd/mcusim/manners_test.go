@@ -179,3 +179,18 @@ func TestProgress(t *testing.T) {
 		t.Errorf("fit --json: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestExplain (issue 10 item 4): memory --explain names the peak step, the
+// buffers live there, what the patch stage saves and costs, and says when
+// the layer-based part's peak makes patching lose.
+func TestExplain(t *testing.T) {
+	code, out, errs := runCLI("memory", "--model", "mcunet-in3", "--auto", "--explain")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"  peak      step ", "  live      buffer ", "  saves     ", "  costs     patch stage ", "recomputed", "  loses     the peak is in the layer-based part"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--explain lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -14,7 +14,7 @@ import (
 type planFlags struct {
 	model, planner               string
 	patches, splitOp, splitBlock int
-	auto, json                   bool
+	auto, json, explain          bool
 	input, objective             string
 	arenaLimit                   int // MiB, 0 = the planner's default
 	bits                         int
@@ -30,6 +30,7 @@ func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.auto, "auto", false, "search p in 2..4 and every split; keep the lowest peak (ties: lowest MAC overhead)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object")
 	registerInput(fs, &f.input)
+	fs.BoolVar(&f.explain, "explain", false, "memory: say where the peak is, which buffers are live there, what a patch stage saves and costs, and why it can lose")
 	fs.StringVar(&f.objective, "objective", "", "what --auto minimises: peak (lowest peak SRAM), macs (fewest MACs among schedules that fit the board) or latency (estimate only: lowest estimated latency among them); default with --board: latency for estimate, macs for memory; else peak")
 	fs.IntVar(&f.arenaLimit, "arena-limit", 0, "address space of the tinyengine planner in MiB (0 = TinyEngine's 10 MiB default); a limit of mcusim, not of a board")
 	fs.IntVar(&f.bits, "bits", 0, "bit width of an MCUNet .json model: 8 or 4 (default: 4 when the file name contains \"int4\", else 8)")
@@ -124,6 +125,17 @@ func cmdMemory(args []string, out, errw io.Writer) error {
 		return writeJSON(out, rep)
 	}
 	printPlan(out, rep, f.bitsLine)
+	if f.explain {
+		layer := plan
+		if plan.Patch != nil {
+			lo := opt
+			lo.Auto, lo.Patches, lo.SplitOp, lo.SplitBlock = false, 0, 0, 0
+			if layer, err = mcusim.Memory(g, lo); err != nil {
+				return err
+			}
+		}
+		explainPlan(out, plan, layer)
+	}
 	return nil
 }
 
@@ -258,4 +270,50 @@ func blockName(b int) string {
 		return "-"
 	}
 	return fmt.Sprint(b)
+}
+
+// explainPlan answers the questions users ask about a schedule
+// (mit-han-lab/tinyengine#104): where the peak is, what is live there, what
+// the patch stage saves and costs, and why a patch schedule can lose.
+func explainPlan(out io.Writer, p, layer *mcusim.Plan) {
+	fmt.Fprintln(out, "\nexplain:")
+	peakAt := -1
+	for i, l := range p.Layers {
+		if peakAt < 0 || l.LiveBytes > p.Layers[peakAt].LiveBytes {
+			peakAt = i
+		}
+	}
+	if peakAt < 0 {
+		return
+	}
+	l := p.Layers[peakAt]
+	where := "the layer-based part"
+	if l.Patch {
+		where = "the patch stage (per patch)"
+	}
+	fmt.Fprintf(out, "  peak      step %d (%s %s) in %s: %d B live, arena %d B + scratch %d B\n", l.Index, l.Op, shortName(l.Name), where, l.LiveBytes, p.Arena, p.Scratch)
+	for bi, b := range p.Buffers {
+		if b.Start <= peakAt && peakAt < b.End {
+			what := fmt.Sprintf("operand group %d", b.Group)
+			if b.Group < 0 {
+				what = "the input frame"
+			}
+			fmt.Fprintf(out, "  live      buffer %d: %d B at offset %d, steps %d..%d, %s\n", bi, b.Size, b.Offset, b.Start, b.End-1, what)
+		}
+	}
+	pi := p.Patch
+	if pi == nil {
+		fmt.Fprintln(out, "  schedule  layer-based: every step holds whole tensors")
+		return
+	}
+	rows := pi.PatchInputHW[0] * pi.Patches // input rows the patches read, halos included
+	frameH := layer.Layers[0].InShape[0]
+	fmt.Fprintf(out, "  saves     %d B of peak SRAM against the layer schedule's %d B (%+.1f%%)\n", layer.PeakSRAM-p.PeakSRAM, layer.PeakSRAM, 100*(float64(p.PeakSRAM)/float64(layer.PeakSRAM)-1))
+	fmt.Fprintf(out, "  costs     patch stage %d MACs vs %d layer-wise (%+.1f%%), network %+.1f%%; %d×%d patches of %dx%d read %d input rows for a %d-row image (%d recomputed in overlapping halos)\n",
+		pi.PatchStageMACs, pi.LayerStageMACs, 100*pi.MACsOverheadPatchStage, 100*pi.MACsOverheadTotal, pi.Patches, pi.Patches, pi.PatchInputHW[0], pi.PatchInputHW[1], rows, frameH, max(0, rows-frameH))
+	if !l.Patch {
+		fmt.Fprintf(out, "  loses     the peak is in the layer-based part (step %d), which patching the first %d operators does not touch: a deeper split or no patches\n", l.Index, pi.SplitOp)
+	} else if p.PeakSRAM >= layer.PeakSRAM {
+		fmt.Fprintln(out, "  loses     the patch stage's windows plus the full-size stage buffers need more than the layer schedule")
+	}
 }
