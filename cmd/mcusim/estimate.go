@@ -41,7 +41,7 @@ func cmdEstimate(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	mcusim.AutoFor(&opt, b, true)
+	mcusim.AutoFor(&opt, b, false) // the same default objective as memory --board: one answer
 	eo := mcusim.EstimateOptions{Board: b, Style: style, Plan: opt, ClockMHz: *clock, CountByExecution: *exec}
 	if *exec {
 		if eo.CacheDir, err = cf.resolve(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -191,6 +192,43 @@ func TestExplain(t *testing.T) {
 	for _, want := range []string{"  peak      step ", "  live      buffer ", "  saves     ", "  costs     patch stage ", "recomputed", "  loses     the peak is in the layer-based part"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--explain lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestAutoAgrees (issue 10): memory --auto and estimate --auto on a board
+// keep the same schedule and peak under each input convention, and fit's
+// patch column is memory --auto without a board.
+func TestAutoAgrees(t *testing.T) {
+	type rep struct {
+		Schedule string `json:"schedule"`
+		Peak     int    `json:"peak_sram_bytes"`
+		Input    string `json:"input_source"`
+		Patch    *struct {
+			Patches int `json:"patches"`
+			SplitOp int `json:"split_op"`
+		} `json:"patch"`
+	}
+	get := func(args ...string) rep {
+		code, out, errs := runCLI(append(args, "--json")...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		var r rep
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, m := range []string{"mcunet-in3", "mcunet-vww1", "mbv2-w0.35-r144"} {
+		for _, b := range []string{"stm32f412", "stm32f746"} {
+			for _, src := range []string{"sram", "stream"} {
+				mem := get("memory", "--model", m, "--auto", "--board", b, "--input-source", src)
+				est := get("estimate", "--model", m, "--auto", "--board", b, "--input-source", src)
+				if !reflect.DeepEqual(mem, est) || mem.Input != src {
+					t.Errorf("%s on %s, %s: memory %+v, estimate %+v", m, b, src, mem, est)
+				}
+			}
 		}
 	}
 }

@@ -31,7 +31,7 @@ func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.json, "json", false, "print one JSON object")
 	registerInput(fs, &f.input)
 	fs.BoolVar(&f.explain, "explain", false, "memory: say where the peak is, which buffers are live there, what a patch stage saves and costs, and why it can lose")
-	fs.StringVar(&f.objective, "objective", "", "what --auto minimises: peak (lowest peak SRAM), macs (fewest MACs among schedules that fit the board) or latency (estimate only: lowest estimated latency among them); default with --board: latency for estimate, macs for memory; else peak")
+	fs.StringVar(&f.objective, "objective", "", "what --auto minimises: peak (lowest peak SRAM), macs (fewest MACs among schedules that fit the board) or latency (estimate only: lowest estimated latency among them); default with --board: macs (memory and estimate agree), else peak")
 	fs.IntVar(&f.arenaLimit, "arena-limit", 0, "address space of the tinyengine planner in MiB (0 = TinyEngine's 10 MiB default); a limit of mcusim, not of a board")
 	fs.IntVar(&f.bits, "bits", 0, "bit width of an MCUNet .json model: 8 or 4 (default: 4 when the file name contains \"int4\", else 8)")
 }
